@@ -1,0 +1,33 @@
+"""The `pggit` command line: one typer app, one sub-app per face (db, branches, coordinate, migrate...)."""
+
+from __future__ import annotations
+
+import sys
+
+from pggit_core.cli.app import app
+from pggit_core.cli.output import fail
+from pggit_core.errors import PgGitError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every PgGitError ends as one clear line (and its hint) with the error's exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except PgGitError as exc:
+        return fail(exc)
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int | None) else 1
+    except Exception as exc:  # click's usage errors carry their own exit code
+        from click.exceptions import Abort, ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, Abort):
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

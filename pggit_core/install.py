@@ -1,0 +1,92 @@
+"""Install or upgrade the pggit schema from sql/ in one transaction (versioned, idempotent)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+
+from pggit_core.errors import InstallError, NotInstalled
+
+LOCK_KEY = 0x70676974  # 'pgit': serializes concurrent installs of the same database
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    """What `pggit init` did: the version before and after, and whether anything ran."""
+
+    previous_version: int | None
+    version: int
+    changed: bool
+
+
+def sql_dir() -> Path:
+    """The sql/ folder: packaged as pggit_core/_sql in a wheel, the repository's sql/ otherwise."""
+    packaged = resources.files("pggit_core") / "_sql"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    repo = Path(__file__).resolve().parent.parent / "sql"
+    if repo.is_dir():
+        return repo
+    raise InstallError("the sql/ folder is missing from this installation", hint="reinstall pggit-flows")
+
+
+def manifest() -> tuple[int, list[str]]:
+    data = tomllib.loads((sql_dir() / "manifest.toml").read_text())
+    return int(data["version"]), [str(f) for f in data["files"]]
+
+
+def package_version() -> int:
+    return manifest()[0]
+
+
+def installed_version(conn: psycopg.Connection[tuple[object, ...]]) -> int | None:
+    row = conn.execute("SELECT to_regclass('pggit.schema_version') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return None
+    got = conn.execute("SELECT version FROM pggit.schema_version WHERE component = 'pggit'").fetchone()
+    return int(str(got[0])) if got else None
+
+
+def require_installed(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+    version = installed_version(conn)
+    if version is None:
+        raise NotInstalled("pggit is not installed in this database", hint="run `pggit init` first")
+    return version
+
+
+def install(conn: psycopg.Connection[tuple[object, ...]], *, set_search_path: bool = True) -> InstallResult:
+    """Install or upgrade in one transaction; a no-op when the database is already current."""
+    version, files = manifest()
+    directory = sql_dir()
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        previous = installed_version(conn)
+        if previous is not None and previous > version:
+            raise InstallError(
+                f"this database has pggit schema version {previous}, newer than this package's {version}",
+                hint="upgrade pggit-flows before using it on this database",
+            )
+        if previous == version:
+            return InstallResult(previous, version, False)
+        for name in files:
+            text = (directory / name).read_text()
+            try:
+                conn.execute(text.encode())
+            except psycopg.Error as exc:
+                raise InstallError(f"installing {name} failed: {exc}".strip(),
+                                   hint="nothing was installed; fix the cause and run `pggit init` again") from exc
+        conn.execute(
+            "INSERT INTO pggit.schema_version (component, version) VALUES ('pggit', %s) "
+            "ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version, upgraded_at = now()",
+            (version,),
+        )
+        conn.execute(
+            "INSERT INTO pggit.schema_history (from_version, to_version) VALUES (%s, %s)", (previous, version)
+        )
+        if set_search_path:
+            conn.execute("SELECT pggit._set_database_search_path()")
+    return InstallResult(previous, version, True)

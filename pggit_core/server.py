@@ -1,0 +1,341 @@
+"""The embedded PostgreSQL server: find binaries, init, start or reuse, recover, stop (process I/O)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pggit_core.errors import ConfigError, ServerError
+
+SERVER_USER_FALLBACK = "pggit"
+DEFAULT_DATABASE = "pggit"
+SUPERUSER = "postgres"
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """Where a running embedded server listens and what it runs from."""
+
+    data_dir: str
+    bin_dir: str
+    port: int
+    pid: int
+    os_user: str | None
+    database: str = DEFAULT_DATABASE
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{self.database}"
+
+    def dsn_for(self, database: str) -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+
+def find_bin_dir() -> Path:
+    """Locate initdb/pg_ctl/postgres: $PGGIT_PG_BIN, pg_config, Debian's layout, then $PATH."""
+    candidates: list[Path] = []
+    env = os.environ.get("PGGIT_PG_BIN")
+    if env:
+        path = Path(env)
+        if not (path / "pg_ctl").exists():
+            raise ConfigError(
+                f"PGGIT_PG_BIN={env} has no pg_ctl",
+                hint="point PGGIT_PG_BIN at a PostgreSQL bin directory, or unset it",
+            )
+        return path
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        with contextlib.suppress(OSError, subprocess.CalledProcessError):
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True)
+            candidates.append(Path(out.stdout.strip()))
+    debian = Path("/usr/lib/postgresql")
+    if debian.is_dir():
+        versions = sorted(
+            (p for p in debian.iterdir() if p.name.isdigit()), key=lambda p: int(p.name), reverse=True
+        )
+        candidates.extend(v / "bin" for v in versions)
+    for tool in ("pg_ctl", "initdb"):
+        found = shutil.which(tool)
+        if found:
+            candidates.append(Path(found).resolve().parent)
+    for cand in candidates:
+        if (cand / "pg_ctl").exists() and (cand / "initdb").exists() and (cand / "postgres").exists():
+            return cand
+    raise ServerError(
+        "no PostgreSQL server binaries found (looked at $PGGIT_PG_BIN, pg_config, /usr/lib/postgresql, $PATH)",
+        hint="run `bash scripts/setup.sh` (installs Debian's postgresql), or set PGGIT_DSN to an existing server",
+    )
+
+
+def _server_user() -> str | None:
+    """The OS user the server runs as: None when not root, else an unprivileged account (created if needed)."""
+    if os.geteuid() != 0:
+        return None
+    wanted = os.environ.get("PGGIT_PG_OS_USER")
+    for name in ([wanted] if wanted else []) + ["postgres", SERVER_USER_FALLBACK]:
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVER_USER_FALLBACK],
+        check=True,
+        capture_output=True,
+    )
+    return SERVER_USER_FALLBACK
+
+
+def _as_user(user: str | None, argv: list[str]) -> list[str]:
+    return argv if user is None else ["runuser", "-u", user, "--", *argv]
+
+
+def _user_can_reach(user: str | None, path: Path) -> bool:
+    if user is None:
+        return True
+    probe = subprocess.run(_as_user(user, ["test", "-x", str(path)]), capture_output=True)
+    return probe.returncode == 0
+
+
+def default_home() -> Path:
+    """The project-local folder (.pggit) that holds the server's data and state."""
+    return Path(os.environ.get("PGGIT_HOME", Path.cwd() / ".pggit")).absolute()
+
+
+class EmbeddedServer:
+    """A PostgreSQL server owned by pggit, with its data under ``home/pg``."""
+
+    def __init__(self, home: Path | None = None, *, port: int | None = None, fast: bool = False) -> None:
+        self.home = (home or default_home()).absolute()
+        self.fixed_port = port
+        self.fast = fast  # fsync off: for throwaway test data only
+
+    # -- paths and state -------------------------------------------------------------------
+    @property
+    def state_file(self) -> Path:
+        return self.home / "server.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "postgres.log"
+
+    def _data_dir(self, user: str | None) -> Path:
+        """``home/pg``, or a mirror under /var/tmp when the server's OS user cannot reach ``home``."""
+        local = self.home / "pg"
+        if _user_can_reach(user, self.home.parent):
+            return local
+        digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
+        return Path("/var/tmp/pggit") / digest / "pg"
+
+    def read_state(self) -> ServerInfo | None:
+        try:
+            raw = json.loads(self.state_file.read_text())
+            return ServerInfo(**raw)
+        except FileNotFoundError:
+            return None
+        except (ValueError, TypeError) as exc:
+            raise ServerError(
+                f"server state file {self.state_file} is unreadable ({exc})",
+                hint=f"delete {self.state_file} and run `pggit db start` again",
+            ) from exc
+
+    def _write_state(self, info: ServerInfo) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(info), indent=2))
+        tmp.replace(self.state_file)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def status(self) -> ServerInfo | None:
+        """The running server, or None. A recorded but dead server is reported as None."""
+        info = self.read_state()
+        if info is None:
+            return None
+        if _pid_alive(info.pid) and _accepts(info.port):
+            return info
+        return None
+
+    def start(self) -> ServerInfo:
+        """Start the server, or reuse it when it already runs. Recovers from a crash or a stale pid."""
+        running = self.status()
+        if running is not None:
+            return running
+        bin_dir = find_bin_dir()
+        user = _server_user()
+        data_dir = self._data_dir(user)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._reap(data_dir)
+        self._ensure_initialized(bin_dir, data_dir, user)
+        port = self._choose_port()
+        pid = self._launch(bin_dir, data_dir, user, port)
+        info = ServerInfo(str(data_dir), str(bin_dir), port, pid, user)
+        self._write_state(info)
+        self._ensure_database(info)
+        return info
+
+    def stop(self) -> bool:
+        """Stop the server if it runs; True when something was stopped."""
+        info = self.read_state()
+        if info is None:
+            return False
+        stopped = False
+        if _pid_alive(info.pid):
+            result = subprocess.run(
+                _as_user(info.os_user, [str(Path(info.bin_dir) / "pg_ctl"), "stop", "-D", info.data_dir,
+                                        "-m", "fast", "-w", "-t", "60"]),
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode != 0 and _pid_alive(info.pid):
+                os.kill(info.pid, signal.SIGTERM)
+                _wait_gone(info.pid, 30)
+            stopped = True
+        self.state_file.unlink(missing_ok=True)
+        return stopped
+
+    def destroy(self) -> None:
+        """Stop the server and delete its data."""
+        info = self.read_state()
+        self.stop()
+        data_dir = Path(info.data_dir) if info else self.home / "pg"
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    # -- steps ------------------------------------------------------------------------------
+    def _reap(self, data_dir: Path) -> None:
+        """A server left running by a killed parent is stopped; a stale postmaster.pid is removed."""
+        pidfile = data_dir / "postmaster.pid"
+        if not pidfile.exists():
+            return
+        try:
+            pid = int(pidfile.read_text().splitlines()[0])
+        except (ValueError, IndexError, OSError):
+            pid = -1
+        if pid > 0 and _pid_alive(pid) and _is_postgres(pid):
+            os.kill(pid, signal.SIGTERM)
+            _wait_gone(pid, 30)
+        pidfile.unlink(missing_ok=True)
+
+    def _ensure_initialized(self, bin_dir: Path, data_dir: Path, user: str | None) -> None:
+        if (data_dir / "PG_VERSION").exists():
+            return
+        if data_dir.exists() and any(data_dir.iterdir()):
+            raise ServerError(
+                f"{data_dir} is not empty but is not a PostgreSQL data folder (no PG_VERSION: corrupted?)",
+                hint="move it away or run `pggit db reset` to delete it and start over",
+            )
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if user is not None:
+            shutil.chown(data_dir, user, user)
+            data_dir.chmod(0o700)
+            for parent in data_dir.parents:
+                if parent == self.home.parent or str(parent) in ("/", "/var/tmp"):
+                    break
+                if parent.stat().st_uid == 0 and str(parent).startswith("/var/tmp/pggit"):
+                    parent.chmod(0o755)
+        argv = [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust",
+                "-E", "UTF8", "--locale=C.UTF-8"]
+        if self.fast:
+            argv.append("--no-sync")
+        result = subprocess.run(_as_user(user, argv), capture_output=True, text=True)
+        if result.returncode != 0:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            raise ServerError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}",
+                              hint="check disk space and permissions of the data folder")
+
+    def _choose_port(self) -> int:
+        if self.fixed_port is not None:
+            if not _port_free(self.fixed_port):
+                raise ServerError(f"port {self.fixed_port} on 127.0.0.1 is in use",
+                                  hint="choose another with --port / PGGIT_PG_PORT, or stop what uses it")
+            return self.fixed_port
+        previous = self.read_state()
+        if previous is not None and _port_free(previous.port):
+            return previous.port
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    def _launch(self, bin_dir: Path, data_dir: Path, user: str | None, port: int) -> int:
+        self.log_file.touch()
+        if user is not None:
+            shutil.chown(self.log_file, user, user)
+        log_target = self.log_file if _user_can_reach(user, self.home) else data_dir / "startup.log"
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories='' -c max_connections=200"
+        if self.fast:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        argv = [str(bin_dir / "pg_ctl"), "start", "-D", str(data_dir), "-w", "-t", "60",
+                "-l", str(log_target), "-o", options]
+        result = subprocess.run(_as_user(user, argv), capture_output=True, text=True)
+        if result.returncode != 0:
+            tail = _tail(log_target)
+            raise ServerError(f"PostgreSQL did not start on port {port}: {tail or result.stderr.strip()}",
+                              hint=f"see {log_target}; `pggit db reset` starts over with fresh data")
+        pid = int((data_dir / "postmaster.pid").read_text().splitlines()[0])
+        return pid
+
+    def _ensure_database(self, info: ServerInfo) -> None:
+        import psycopg
+
+        with psycopg.connect(info.dsn_for("postgres"), autocommit=True, connect_timeout=10) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (info.database,)).fetchone()
+            if not exists:
+                from psycopg import sql
+
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(info.database)))
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_postgres(pid: int) -> bool:
+    try:
+        return "postgres" in Path(f"/proc/{pid}/comm").read_text()
+    except OSError:
+        return False
+
+
+def _wait_gone(pid: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return ""

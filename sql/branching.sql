@@ -1,0 +1,1 @@
+-- branching.sql: filled by its owner (see docs/architecture.md).

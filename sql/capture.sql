@@ -1,0 +1,1 @@
+-- capture.sql: filled by its owner (see docs/architecture.md).

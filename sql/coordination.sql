@@ -1,0 +1,1 @@
+-- coordination.sql: filled by its owner (see docs/architecture.md).

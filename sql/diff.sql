@@ -1,0 +1,1 @@
+-- diff.sql: filled by its owner (see docs/architecture.md).

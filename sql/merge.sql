@@ -1,0 +1,1 @@
+-- merge.sql: filled by its owner (see docs/architecture.md).

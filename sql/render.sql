@@ -1,0 +1,1 @@
+-- render.sql: filled by its owner (see docs/architecture.md).

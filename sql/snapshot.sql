@@ -1,0 +1,1 @@
+-- snapshot.sql: filled by its owner (see docs/architecture.md).

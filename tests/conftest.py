@@ -1,0 +1,94 @@
+"""Shared fixtures: one real PostgreSQL server per session, a template database with pggit installed,
+and a fresh database per test cloned from it. No database is ever mocked; no test is skipped for
+want of a server: if none can be had, the fixtures fail loudly."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from pggit_core import install
+from pggit_core.server import EmbeddedServer
+
+_counter = itertools.count()
+
+
+def _test_home() -> Path:
+    base = Path("/dev/shm") if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK) else Path(
+        tempfile.gettempdir())
+    return base / f"pggit-tests-{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def admin_dsn() -> Iterator[str]:
+    """A superuser DSN to the `postgres` database of the session's server."""
+    given = os.environ.get("PGGIT_TEST_DSN")
+    if given:
+        yield given
+        return
+    server = EmbeddedServer(_test_home(), fast=True)
+    info = server.start()
+    try:
+        yield info.dsn_for("postgres")
+    finally:
+        server.destroy()
+
+
+def _dsn_for(admin: str, database: str) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(admin)
+    params["dbname"] = database
+    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
+
+
+@pytest.fixture(scope="session")
+def template_db(admin_dsn: str) -> Iterator[str]:
+    """A database with pggit installed, cloned by every test that needs one."""
+    name = f"pggit_tpl_{os.getpid()}"
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    with psycopg.connect(_dsn_for(admin_dsn, name), autocommit=True) as conn:
+        install.install(conn)
+    yield name
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _fresh_database(admin_dsn: str, template: str | None) -> Iterator[str]:
+    name = f"pggit_t{os.getpid()}_{next(_counter)}"
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(create)
+    try:
+        yield _dsn_for(admin_dsn, name)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def db(admin_dsn: str, template_db: str) -> Iterator[str]:
+    """DSN of a fresh database with pggit installed, dropped after the test."""
+    yield from _fresh_database(admin_dsn, template_db)
+
+
+@pytest.fixture
+def empty_db(admin_dsn: str) -> Iterator[str]:
+    """DSN of a fresh database without pggit."""
+    yield from _fresh_database(admin_dsn, None)
+
+
+@pytest.fixture
+def conn(db: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """An autocommit connection to a fresh pggit database."""
+    with psycopg.connect(db, autocommit=True) as connection:
+        yield connection

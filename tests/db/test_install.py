@@ -1,0 +1,87 @@
+"""pggit init: installs once, is a no-op the second time, upgrades older databases, never half-installs."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from pggit_core import install
+from pggit_core.errors import InstallError
+
+
+def test_install_then_noop(empty_db: str) -> None:
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        first = install.install(conn)
+        assert first.changed and first.previous_version is None
+        assert first.version == install.package_version()
+        second = install.install(conn)
+        assert not second.changed and second.previous_version == first.version
+        history = conn.execute("SELECT count(*) FROM pggit.schema_history").fetchone()
+        assert history == (1,)
+
+
+def test_nothing_outside_pggit_schema(empty_db: str) -> None:
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        install.install(conn)
+        outside = conn.execute(
+            """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname NOT IN ('pggit', 'pg_catalog', 'information_schema', 'pg_toast')"""
+        ).fetchall()
+        assert outside == []
+        funcs = conn.execute(
+            """SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+               WHERE n.nspname NOT IN ('pggit', 'pg_catalog', 'information_schema')"""
+        ).fetchall()
+        assert funcs == []
+
+
+def test_no_public_write_grants(empty_db: str) -> None:
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        install.install(conn)
+        grants = conn.execute(
+            """SELECT table_name, privilege_type FROM information_schema.role_table_grants
+               WHERE table_schema = 'pggit' AND grantee = 'PUBLIC'"""
+        ).fetchall()
+        assert grants == []
+        create = conn.execute("SELECT has_schema_privilege('public', 'pggit', 'CREATE')").fetchone()
+        assert create == (False,)
+
+
+def test_upgrade_from_older_version_restores_current_shape(empty_db: str) -> None:
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        install.install(conn)
+        # An older database: an earlier version lacked this view and a column.
+        conn.execute("DROP VIEW pggit.pggit_merge_history")
+        conn.execute("ALTER TABLE pggit.intents DROP COLUMN flow_run_id CASCADE")
+        conn.execute("UPDATE pggit.schema_version SET version = 0")
+        result = install.install(conn)
+        assert result.changed and result.previous_version == 0
+        assert conn.execute("SELECT to_regclass('pggit.pggit_merge_history') IS NOT NULL").fetchone() == (True,)
+        cols = conn.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema='pggit' AND table_name='intents' "
+            "AND column_name='flow_run_id'"
+        ).fetchone()
+        assert cols == (1,)
+
+
+def test_newer_database_is_refused(empty_db: str) -> None:
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        install.install(conn)
+        conn.execute("UPDATE pggit.schema_version SET version = 999")
+        with pytest.raises(InstallError, match="newer than this package"):
+            install.install(conn)
+
+
+def test_failed_install_leaves_nothing(empty_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    src = install.sql_dir()
+    broken = tmp_path / "sql"
+    broken.mkdir()
+    for f in src.iterdir():
+        (broken / f.name).write_text(f.read_text())
+    version, files = install.manifest()
+    (broken / files[-1]).write_text("CREATE TABLE pggit.oops (;")
+    monkeypatch.setattr(install, "sql_dir", lambda: broken)
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        with pytest.raises(InstallError, match="nothing was installed"):
+            install.install(conn)
+        assert conn.execute("SELECT to_regnamespace('pggit')").fetchone() == (None,)
