@@ -52,11 +52,17 @@ def redact(dsn: str) -> str:
 
 
 def _explain(dsn: str, exc: psycopg.OperationalError) -> str:
-    first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-    return f"cannot connect to {redact(dsn)}: {first}"
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    first = first.removeprefix("connection failed: ")
+    if "failed: " in first:
+        first = first.split("failed: ", 1)[1]
+    return f"cannot connect to {redact(dsn)}: {first.removeprefix('FATAL:').strip()}"
 
 
 def _hint(exc: psycopg.OperationalError) -> str:
+    # libpq reports no SQLSTATE for failures while connecting (psycopg's `sqlstate` is None there),
+    # so the server's message is the only thing to tell the causes apart.
     text = str(exc)
     if "password authentication failed" in text:
         return "check the user and password in --dsn / PGGIT_DSN"

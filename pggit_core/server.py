@@ -138,16 +138,16 @@ class EmbeddedServer:
         return Path("/var/tmp/pggit") / digest / "pg"
 
     def read_state(self) -> ServerInfo | None:
+        """The recorded server, or None. A truncated or garbled state file (a crash while writing it)
+        counts as no state: the data folder's own postmaster.pid is what `start` recovers from."""
         try:
             raw = json.loads(self.state_file.read_text())
             return ServerInfo(**raw)
         except FileNotFoundError:
             return None
-        except (ValueError, TypeError) as exc:
-            raise ServerError(
-                f"server state file {self.state_file} is unreadable ({exc})",
-                hint=f"delete {self.state_file} and run `pggit db start` again",
-            ) from exc
+        except (ValueError, TypeError):
+            self.state_file.unlink(missing_ok=True)
+            return None
 
     def _write_state(self, info: ServerInfo) -> None:
         self.home.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,107 @@
+"""The embedded server's lifecycle: start, reuse, stop, recovery from a killed server, bad states."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pggit_core.errors import ServerError
+from pggit_core.server import EmbeddedServer
+
+
+@pytest.fixture
+def home() -> Iterator[Path]:
+    base = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
+    path = Path(tempfile.mkdtemp(prefix="pggit-life-", dir=base))
+    path.chmod(0o755)
+    yield path / ".pggit"
+    EmbeddedServer(path / ".pggit").destroy()
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _query(dsn: str) -> object:
+    with psycopg.connect(dsn, connect_timeout=5) as conn:
+        row = conn.execute("SELECT current_database()").fetchone()
+        return row[0] if row else None
+
+
+def test_start_reuse_stop(home: Path) -> None:
+    server = EmbeddedServer(home, fast=True)
+    first = server.start()
+    assert _query(first.dsn) == "pggit"
+    again = EmbeddedServer(home, fast=True).start()
+    assert (again.pid, again.port) == (first.pid, first.port)
+    assert server.status() == first
+    assert server.stop() is True
+    assert server.status() is None
+    assert server.stop() is False
+    # data stays: a restart finds the same database
+    restarted = server.start()
+    assert _query(restarted.dsn) == "pggit"
+
+
+def test_recovers_from_killed_server(home: Path) -> None:
+    server = EmbeddedServer(home, fast=True)
+    first = server.start()
+    os.kill(first.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while server.status() is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.status() is None
+    assert (Path(first.data_dir) / "postmaster.pid").exists()  # stale pid file left by the crash
+    second = server.start()
+    assert second.pid != first.pid
+    assert _query(second.dsn) == "pggit"
+
+
+def test_reaps_server_whose_state_file_was_lost(home: Path) -> None:
+    server = EmbeddedServer(home, fast=True)
+    first = server.start()
+    server.state_file.unlink()  # e.g. a killed parent that never wrote or lost its state
+    second = server.start()
+    assert _query(second.dsn) == "pggit"
+    assert not _alive(first.pid) or first.pid == second.pid
+
+
+def test_corrupted_data_folder_is_explained(home: Path) -> None:
+    server = EmbeddedServer(home, fast=True)
+    data = home / "pg"
+    data.mkdir(parents=True)
+    (data / "junk").write_text("not a cluster")
+    with pytest.raises(ServerError, match="not a PostgreSQL data folder") as info:
+        server.start()
+    assert info.value.hint and "pggit db reset" in info.value.hint
+
+
+def test_port_in_use_is_explained(home: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        port = sock.getsockname()[1]
+        with pytest.raises(ServerError, match=f"port {port} on 127.0.0.1 is in use"):
+            EmbeddedServer(home, port=port, fast=True).start()
+
+
+def test_garbled_state_file_is_recovered(home: Path) -> None:
+    server = EmbeddedServer(home, fast=True)
+    server.start()
+    server.state_file.write_text("{not json")  # a crash while writing it
+    info = server.start()
+    assert _query(info.dsn) == "pggit"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
