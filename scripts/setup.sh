@@ -22,8 +22,20 @@ if ! have_pg; then
         exit 1
     fi
 fi
-if [ "$(id -u)" = 0 ] && ! command -v runuser >/dev/null 2>&1; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq util-linux >/dev/null
+# runuser (to run the server unprivileged when we are root), psql and jq (the seed's shell usage, tests).
+missing=()
+command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "== installing ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "missing tools: ${missing[*]} (install them with your package manager)" >&2
+        exit 1
+    fi
 fi
 
 PY=${PYTHON:-python3}
