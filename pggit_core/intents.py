@@ -1,0 +1,283 @@
+"""Conflict detection between intents, locks and partitions: footprint values in, conflict values out."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from pggit_core.footprint import DECLARED, FootprintObject, table_key
+from pggit_core.statements import Action, Kind
+
+
+class ConflictType(StrEnum):
+    TABLE = "TABLE"
+    COLUMN = "COLUMN"
+    FUNCTION = "FUNCTION"
+    INDEX = "INDEX"
+    CONSTRAINT = "CONSTRAINT"
+    DEPENDENCY = "DEPENDENCY"
+    RENAME = "RENAME"
+    UNKNOWN = "UNKNOWN"
+    LOCK = "LOCK"
+    PARTITION = "PARTITION"
+
+
+class Severity(StrEnum):
+    ERROR = "ERROR"
+    WARNING = "WARNING"
+
+
+@dataclass(frozen=True)
+class Party:
+    """One side of a comparison: an intent (registered or proposed) and its footprint objects."""
+
+    agent_id: str
+    feature_name: str
+    objects: tuple[FootprintObject, ...]
+    intent_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.agent_id} ({self.feature_name})"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A conflict found between ``party`` (the new intent) and ``other`` (a live intent), or a lock or
+    partition owner (``owner``; ``other`` is then None)."""
+
+    conflict_type: ConflictType
+    severity: Severity
+    affected_objects: tuple[str, ...]
+    resolution_suggestions: tuple[str, ...]
+    other: Party | None = None
+    owner: str | None = None
+
+    @property
+    def signature(self) -> tuple[str, str, tuple[str, ...]]:
+        """What must be equal whichever intent registered first."""
+        return (str(self.conflict_type), str(self.severity), self.affected_objects)
+
+
+def _display(key: str) -> str:
+    kind, _, name = key.partition(":")
+    if name.startswith("public."):
+        name = name[len("public."):]
+    return f"{name}()" if kind == Kind.FUNCTION else name
+
+
+def _table_display(tkey: str) -> str:
+    return tkey[len("public."):] if tkey.startswith("public.") else tkey
+
+
+def _by_key(objects: Iterable[FootprintObject]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for o in objects:
+        out[o.key].add(o.action)
+    return out
+
+
+class _Acc:
+    """Findings being gathered: per (type, severity) the affected names, suggestions, and tables covered."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[ConflictType, Severity], tuple[set[str], list[str], set[str]]] = {}
+
+    def add(self, ctype: ConflictType, sev: Severity, affected: str, suggestion: str,
+            table: str | None = None) -> None:
+        objs, sugg, tables = self.items.setdefault((ctype, sev), (set(), [], set()))
+        objs.add(affected)
+        if table:
+            tables.add(table)
+        if suggestion not in sugg:
+            sugg.append(suggestion)
+
+    def update(self, other: _Acc) -> None:
+        for (ctype, sev), (objs, sugg, tables) in other.items.items():
+            mobjs, msugg, mtables = self.items.setdefault((ctype, sev), (set(), [], set()))
+            mobjs.update(objs)
+            mtables.update(tables)
+            msugg.extend(x for x in sugg if x not in msugg)
+
+
+def _sequential(first: Party, second: Party, why: str) -> str:
+    return f"apply sequentially: {first.label} first, then {second.label} ({why})"
+
+
+def _directional(a: Party, b: Party) -> _Acc:
+    """Conflicts caused by what ``a`` does to what ``b`` touches (renames, drops, creations, unknowns)."""
+    found = _Acc()
+
+    b_keys = _by_key(b.objects)
+    b_tables: dict[str, list[FootprintObject]] = defaultdict(list)
+    for o in b.objects:
+        if o.table_key:
+            b_tables[o.table_key].append(o)
+    b_creates = {k for k, acts in b_keys.items() if Action.CREATE in acts or Action.RENAME in acts}
+    for o in a.objects:
+        relation_key = o.key.split(":", 1)[1] if o.kind in {Kind.TABLE, Kind.VIEW, Kind.SEQUENCE} else None
+        touched_by_b = o.key in b_keys or (relation_key is not None and relation_key in b_tables)
+        if o.action == Action.RENAME and touched_by_b:
+            found.add(ConflictType.RENAME, Severity.ERROR, o.display,
+                f"{a.label} renames {o.display} ({o.detail}), which {b.label} also uses: agree on the name first, "
+                f"then {_sequential(b, a, 'the rename goes last').removeprefix('apply ')}", o.table_key)
+        elif o.action in {Action.DROP, Action.RETYPE} and touched_by_b:
+            verb = "drops" if o.action == Action.DROP else "changes the type of"
+            found.add(ConflictType.DEPENDENCY, Severity.ERROR, o.display,
+                f"{a.label} {verb} {o.display}, which {b.label} depends on: rework one of them or "
+                f"{_sequential(b, a, 'the ' + ('drop' if o.action == Action.DROP else 'type change') + ' last')}",
+                o.table_key)
+        elif o.action == Action.UNKNOWN and relation_key is not None and relation_key in b_tables:
+            found.add(ConflictType.UNKNOWN, Severity.ERROR, o.display,
+                f"{a.label} runs a statement the parser cannot model on {o.display} ({o.detail}); review both "
+                f"changes by hand, then {_sequential(a, b, 'unknown effects first')}", o.table_key)
+        elif o.action == Action.CREATE and o.kind in {Kind.TABLE, Kind.VIEW, Kind.TYPE, Kind.FUNCTION,
+                                                      Kind.SEQUENCE, Kind.SCHEMA} and o.key not in b_creates:
+            needs = o.key in b_keys or (relation_key is not None and relation_key in b_tables)
+            if needs:
+                found.add(ConflictType.DEPENDENCY, Severity.WARNING, o.display,
+                    f"{b.label} needs {o.display}, which {a.label} creates: "
+                    f"{_sequential(a, b, 'the creation first')}", o.table_key)
+    return found
+
+
+def _order(a: Party, b: Party) -> tuple[Party, Party]:
+    """(earlier, later) by registration; a proposed intent (no id yet) is later."""
+    return (a, b) if (a.intent_id or 1 << 62) <= (b.intent_id or 1 << 62) else (b, a)
+
+
+def _symmetric(a: Party, b: Party) -> _Acc:
+    """Conflicts where both intents do the same kind of thing to the same object."""
+    found = _Acc()
+    first, second = _order(a, b)
+
+    a_mod = {o.key: o for o in a.objects if o.modifying}
+    b_mod = {o.key: o for o in b.objects if o.modifying}
+    for key in sorted(a_mod.keys() & b_mod.keys()):
+        kind = a_mod[key].kind
+        if kind == Kind.COLUMN:
+            found.add(ConflictType.COLUMN, Severity.ERROR, _display(key),
+                f"both change {_display(key)}: decide on one definition and let one agent make it; or "
+                f"{_sequential(first, second, 'the second adapts to the first')}", a_mod[key].table_key)
+        elif kind == Kind.FUNCTION:
+            found.add(ConflictType.FUNCTION, Severity.ERROR, _display(key),
+                f"both redefine {_display(key)}: merge the two bodies into one definition, or "
+                f"{_sequential(first, second, 'the second rebases its body on the first')}")
+        elif kind == Kind.INDEX:
+            found.add(ConflictType.INDEX, Severity.WARNING, _display(key),
+                f"both create index {_display(key)}: keep one of them", a_mod[key].table_key)
+    a_idx = {(o.table_key, o.columns): o for o in a.objects if o.kind == Kind.INDEX and o.action == Action.CREATE}
+    for o in b.objects:
+        if o.kind == Kind.INDEX and o.action == Action.CREATE and (o.table_key, o.columns) in a_idx:
+            other = a_idx[(o.table_key, o.columns)]
+            if other.key != o.key:
+                cols = ", ".join(o.columns)
+                found.add(ConflictType.INDEX, Severity.WARNING, f"{_table_display(o.table_key or '')}({cols})",
+                    f"both index {_table_display(o.table_key or '')}({cols}) ({other.display} and {o.display}): "
+                    "keep one index", o.table_key)
+    a_cons = {o.table_key for o in a.objects if o.kind == Kind.CONSTRAINT and o.modifying}
+    b_cons = {o.table_key for o in b.objects if o.kind == Kind.CONSTRAINT and o.modifying}
+    for tkey in sorted(t for t in a_cons & b_cons if t):
+        found.add(ConflictType.CONSTRAINT, Severity.WARNING, _table_display(tkey),
+            f"both add or change constraints on {_table_display(tkey)}: check that the constraints agree with "
+            f"each other and with existing rows; {_sequential(first, second, 'validate after each')}", tkey)
+    return found
+
+
+def between(new: Party, other: Party) -> list[Finding]:
+    """Every conflict between two intents; the same (up to labels) whichever registered first."""
+    acc = _Acc()
+    for part in (_symmetric(new, other), _directional(new, other), _directional(other, new)):
+        acc.update(part)
+    covered = set().union(*(tables for _, _, tables in acc.items.values()))
+    first, second = _order(new, other)
+    a_tables = {o.table_key for o in new.objects if o.table_key and o.modifying}
+    b_tables = {o.table_key for o in other.objects if o.table_key and o.modifying}
+    shared = sorted(t for t in a_tables & b_tables if t and t not in covered)
+    if shared:
+        names = ", ".join(_table_display(t) for t in shared)
+        acc.items[(ConflictType.TABLE, Severity.WARNING)] = (
+            {_table_display(t) for t in shared},
+            [f"Coordinate with {other.agent_id} agent, consider sequential application",
+             _sequential(first, second, "both change " + names)], set(shared))
+    findings = [Finding(ctype, sev, tuple(sorted(objs)), tuple(sugg), other=other)
+                for (ctype, sev), (objs, sugg, _) in acc.items.items()]
+    return sorted(findings, key=lambda f: (f.severity != Severity.ERROR, f.conflict_type, f.affected_objects))
+
+
+def against(new: Party, live: Sequence[Party]) -> list[Finding]:
+    """Conflicts of ``new`` with every live intent, ordered by the other intent's id."""
+    out: list[Finding] = []
+    for other in sorted(live, key=lambda p: (p.intent_id or 0)):
+        if other.intent_id is not None and other.intent_id == new.intent_id:
+            continue
+        out.extend(between(new, other))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- locks, partitions
+
+
+@dataclass(frozen=True)
+class TableLock:
+    table_name: str
+    agent_id: str
+    locked_at: datetime | None = None
+    expires_at: datetime | None = None
+    reason: str | None = None
+
+    @property
+    def table_key(self) -> str:
+        return table_key(self.table_name)
+
+
+@dataclass(frozen=True)
+class Partition:
+    agent_type: str
+    owned_tables: tuple[str, ...]
+    owned_schemas: tuple[str, ...]
+
+    def owns(self, tkey: str) -> bool:
+        schema = tkey.split(".", 1)[0]
+        return tkey in {table_key(t) for t in self.owned_tables} or schema in self.owned_schemas
+
+
+def _touched_tables(objects: Iterable[FootprintObject]) -> set[str]:
+    return {o.table_key for o in objects if o.table_key and (o.modifying or o.action == DECLARED)}
+
+
+def lock_conflicts(new: Party, locks: Sequence[TableLock], now: datetime) -> list[Finding]:
+    """An intent touching a table another agent holds a live lock on."""
+    tables = _touched_tables(new.objects)
+    out: list[Finding] = []
+    for lock in sorted(locks, key=lambda lk: lk.table_name):
+        if lock.agent_id == new.agent_id or lock.table_key not in tables:
+            continue
+        if lock.expires_at is not None and lock.expires_at <= now:
+            continue
+        until = f" until {lock.expires_at.isoformat()}" if lock.expires_at else " with no expiry"
+        why = f" ({lock.reason})" if lock.reason else ""
+        out.append(Finding(ConflictType.LOCK, Severity.ERROR, (_table_display(lock.table_key),),
+                           (f"{_table_display(lock.table_key)} is locked by {lock.agent_id}{until}{why}: wait "
+                            f"until {lock.agent_id} releases it (pggit coordinate unlock) or ask {lock.agent_id} "
+                            "to coordinate",), owner=lock.agent_id))
+    return out
+
+
+def partition_conflicts(new: Party, agent_type: str, partitions: Sequence[Partition]) -> list[Finding]:
+    """An intent touching tables or schemas owned by another agent type's partition."""
+    tables = _touched_tables(new.objects)
+    out: list[Finding] = []
+    for part in sorted(partitions, key=lambda p: p.agent_type):
+        if part.agent_type == agent_type:
+            continue
+        hits = sorted(_table_display(t) for t in tables if part.owns(t))
+        if hits:
+            out.append(Finding(ConflictType.PARTITION, Severity.ERROR, tuple(hits),
+                               (f"{', '.join(hits)} belong to the {part.agent_type} partition: coordinate with "
+                                f"{part.agent_type} explicitly (cross-partition change), or hand the change to "
+                                f"{part.agent_type}",), owner=part.agent_type))
+    return out
