@@ -72,6 +72,8 @@ def install(conn: psycopg.Connection[tuple[object, ...]], *, set_search_path: bo
             )
         if previous == version:
             return InstallResult(previous, version, False)
+        # pggit's own DDL is neither guarded nor captured (see sql/capture.sql, pggit.internal).
+        conn.execute("SELECT set_config('pggit.internal', 'on', true)")
         for name in files:
             text = (directory / name).read_text()
             try:

@@ -346,6 +346,21 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
      LIMIT pggit._check_log_limit($2)
 $fn$;
 
+-- pggit.uncommitted(branch): the branch's captured DDL that no commit holds yet, oldest first (branch
+-- NULL: the session's branch). Each command shows its full statement text.
+CREATE OR REPLACE FUNCTION pggit.uncommitted(branch text DEFAULT NULL)
+RETURNS TABLE (id bigint, branch text, command_tag text, object_type text, object_identity text,
+               statement text, role_name text, captured_at timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+    SELECT l.id, b.name, l.command_tag, l.object_type, l.object_identity,
+           coalesce(s.statement, l.statement), l.role_name, l.captured_at
+      FROM pggit.ddl_log l
+      JOIN pggit.branches b ON b.id = l.branch_id
+      LEFT JOIN pggit.ddl_log s ON s.id = l.statement_row
+     WHERE l.branch_id = pggit._live_branch_id(coalesce($1, pggit.current_branch())) AND l.commit_id IS NULL
+     ORDER BY l.id
+$fn$;
+
 -- Internal functions are the owner's only.
 REVOKE ALL ON FUNCTION pggit._invoker(), pggit._live_branch_id(text), pggit._branch_in_use(bigint),
     pggit._guard_refuse(text, text, text, text, text), pggit._capture_drop(), pggit._capture_ddl(),
