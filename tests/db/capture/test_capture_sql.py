@@ -10,7 +10,6 @@ import pytest
 from pggit_core import install
 from tests.db.capture.helpers import Conn, columns, log_count, make_branch, physical_schema
 
-
 WHERE_IS_USERS = "SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = to_regclass('users')"
 
 

@@ -1,0 +1,140 @@
+"""Capture overhead: the same DDL with and without pggit installed; prints the added time per statement.
+
+Usage: python bench/capture.py [--rounds N]
+Uses $PGGIT_DSN's server when set (it creates and drops two scratch databases there), else starts an
+embedded server under a temporary directory on /dev/shm (or the temp dir) and destroys it at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from pggit_core import install
+from pggit_core.server import EmbeddedServer
+
+# One round: a table's life, five DDL commands (the {n} makes every round's names new).
+ROUND = [
+    ("create table", "CREATE TABLE bench_{n} (id serial PRIMARY KEY, v text NOT NULL)"),
+    ("add column", "ALTER TABLE bench_{n} ADD COLUMN w integer"),
+    ("create index", "CREATE INDEX bench_{n}_w_idx ON bench_{n} (w)"),
+    ("comment", "COMMENT ON TABLE bench_{n} IS 'round {n}'"),
+    ("drop table", "DROP TABLE bench_{n}"),
+]
+
+
+@contextmanager
+def admin_dsn() -> Iterator[str]:
+    given = os.environ.get("PGGIT_DSN")
+    if given:
+        yield given
+        return
+    base = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
+    server = EmbeddedServer(base / f"pggit-bench-capture-{os.getpid()}", fast=True)
+    info = server.start()
+    try:
+        yield info.dsn_for("postgres")
+    finally:
+        server.destroy()
+
+
+def dsn_for(admin: str, database: str) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(admin)
+    params["dbname"] = database
+    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
+
+
+@contextmanager
+def scratch_database(admin: str, name: str) -> Iterator[str]:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield dsn_for(admin, name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def run_rounds(conn: psycopg.Connection[tuple[object, ...]], rounds: int, offset: int) -> dict[str, list[float]]:
+    """Seconds per statement, by statement kind."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for n in range(offset, offset + rounds):
+        for kind, template in ROUND:
+            statement = template.format(n=n)
+            start = time.perf_counter()
+            conn.execute(statement.encode())
+            times[kind].append(time.perf_counter() - start)
+    return times
+
+
+def measure(dsn: str, rounds: int, checkout: str | None) -> dict[str, list[float]]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if checkout is not None:
+            conn.execute("SELECT pggit.checkout(%s)", (checkout,))
+        run_rounds(conn, max(rounds // 10, 5), 1_000_000)  # warm up caches and plans
+        return run_rounds(conn, rounds, 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=300, help="table lives per run (5 DDL each)")
+    parser.add_argument("--repeat", type=int, default=3, help="alternating runs per database")
+    args = parser.parse_args()
+
+    with admin_dsn() as admin, \
+            scratch_database(admin, "pggit_bench_plain") as plain, \
+            scratch_database(admin, "pggit_bench_pggit") as tracked:
+        with psycopg.connect(tracked, autocommit=True) as conn:
+            install.install(conn)
+            have_branches = conn.execute(
+                "SELECT to_regprocedure('pggit.create_branch(text,text,boolean,integer)') IS NOT NULL").fetchone()
+            if have_branches and have_branches[0]:
+                conn.execute("SELECT pggit.create_branch('bench/branch')")
+        branch = "bench/branch" if have_branches and have_branches[0] else None
+
+        runs: dict[str, dict[str, list[float]]] = {"without pggit": defaultdict(list),
+                                                   "pggit, on main": defaultdict(list)}
+        if branch:
+            runs["pggit, on a branch"] = defaultdict(list)
+        for _ in range(args.repeat):  # alternate, so drift hits every configuration alike
+            for label, dsn, target in (("without pggit", plain, None), ("pggit, on main", tracked, None),
+                                       ("pggit, on a branch", tracked, branch)):
+                if label not in runs:
+                    continue
+                for kind, values in measure(dsn, args.rounds, target).items():
+                    runs[label][kind].extend(values)
+        with psycopg.connect(tracked, autocommit=True) as conn:
+            logged = conn.execute("SELECT count(*) FROM pggit.ddl_log").fetchone()
+
+    statements = args.rounds * len(ROUND) * args.repeat
+    print(f"capture overhead: {statements} DDL statements per configuration "
+          f"({args.rounds} rounds x {len(ROUND)} kinds x {args.repeat} runs), autocommit, one connection")
+    print(f"ddl_log rows written: {logged[0] if logged else '?'}")
+    print(f"{'statement':<14}" + "".join(f"{label:>22}" for label in runs) + f"{'added (median)':>22}")
+    for kind, _ in ROUND:
+        medians = {label: statistics.median(values[kind]) * 1000 for label, values in runs.items()}
+        added = max(m - medians["without pggit"] for label, m in medians.items() if label != "without pggit")
+        print(f"{kind:<14}" + "".join(f"{medians[label]:>19.3f} ms" for label in runs) + f"{added:>19.3f} ms")
+    every = {label: [v for kind, _ in ROUND for v in values[kind]] for label, values in runs.items()}
+    plain_mean = statistics.fmean(every["without pggit"]) * 1000
+    for label, values in every.items():
+        if label == "without pggit":
+            continue
+        mean = statistics.fmean(values) * 1000
+        print(f"mean per statement, {label}: {mean:.3f} ms vs {plain_mean:.3f} ms without pggit "
+              f"-> {mean - plain_mean:+.3f} ms added (target < 1 ms)")
+
+
+if __name__ == "__main__":
+    main()
