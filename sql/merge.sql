@@ -1,1 +1,967 @@
--- merge.sql: filled by its owner (see docs/architecture.md).
+-- merge.sql: three-way merge of snapshot documents, pggit.merge() (apply into a target branch, history,
+-- merge commit), pggit.conflicts and pggit.resolve_conflict(). Idempotent (CREATE OR REPLACE).
+--
+-- Vocabulary: base = the merge base commit's snapshot, ours = the target now, theirs = the source now.
+-- A "path" names what a conflict is about and what a resolution replaces:
+--   {"key": "<object key>"}                      a whole object
+--   {"key": "table:public.users", "column": "email"}   one column of a table
+--   {"key": "table:public.users", "field": "comment"}  one table-level field
+-- In _merge3's merged document every conflicting path holds ours' value (the target unchanged there),
+-- except auto-resolvable conflicts, whose automatic resolution (keep both) is already in it.
+-- A resolution 'ours' / 'theirs' copies that side's value at every path of the conflict; 'custom'
+-- keeps ours' value and runs the recorded custom SQL after the merge's own statements.
+
+-- Columns this file needs on the tables of metadata.sql.
+ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS reason text;
+ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS paths jsonb NOT NULL DEFAULT '[]';
+ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS auto_resolvable boolean NOT NULL DEFAULT false;
+ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS fingerprint text;
+CREATE INDEX IF NOT EXISTS conflicts_fingerprint
+    ON pggit.conflicts (source_branch, target_branch, fingerprint);
+ALTER TABLE pggit.merges ADD COLUMN IF NOT EXISTS detail jsonb;
+
+-- The conflict type of an object kind (TABLE, COLUMN, FUNCTION, INDEX, CONSTRAINT, VIEW, TYPE, ...).
+CREATE OR REPLACE FUNCTION pggit._merge_type_of(kind text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT CASE
+        WHEN kind IS NULL THEN 'OBJECT'
+        WHEN kind = 'column' THEN 'COLUMN'
+        WHEN kind LIKE '%view%' THEN 'VIEW'
+        WHEN kind LIKE '%table%' OR kind = 'partition' THEN 'TABLE'
+        WHEN kind IN ('function', 'procedure', 'aggregate', 'routine') THEN 'FUNCTION'
+        WHEN kind IN ('enum', 'domain', 'composite', 'type', 'range') THEN 'TYPE'
+        ELSE upper(kind)
+    END
+$fn$;
+
+-- The kind of object a key names (`table:public.users` -> `table`).
+CREATE OR REPLACE FUNCTION pggit._merge_key_kind(key text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT split_part(key, ':', 1)
+$fn$;
+
+-- The value at a path of a document (NULL when absent).
+CREATE OR REPLACE FUNCTION pggit._merge_get(doc jsonb, path jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT CASE
+        WHEN path ? 'column' THEN doc -> 'objects' -> (path ->> 'key') -> 'columns' -> (path ->> 'column')
+        WHEN path ? 'field' THEN doc -> 'objects' -> (path ->> 'key') -> (path ->> 'field')
+        ELSE doc -> 'objects' -> (path ->> 'key')
+    END
+$fn$;
+
+-- The document with `val` at `path` (removed when val is NULL; a column or field of an absent table is
+-- left absent).
+CREATE OR REPLACE FUNCTION pggit._merge_set(doc jsonb, path jsonb, val jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+DECLARE
+    k text := path ->> 'key';
+BEGIN
+    IF doc -> 'objects' IS NULL THEN
+        doc := jsonb_set(coalesce(doc, '{}'), '{objects}', '{}');
+    END IF;
+    IF path ? 'column' OR path ? 'field' THEN
+        IF doc -> 'objects' -> k IS NULL THEN
+            RETURN doc;
+        END IF;
+        IF path ? 'column' THEN
+            IF doc -> 'objects' -> k -> 'columns' IS NULL THEN
+                doc := jsonb_set(doc, ARRAY['objects', k, 'columns'], '{}');
+            END IF;
+            IF val IS NULL THEN
+                RETURN doc #- ARRAY['objects', k, 'columns', path ->> 'column'];
+            END IF;
+            RETURN jsonb_set(doc, ARRAY['objects', k, 'columns', path ->> 'column'], val);
+        END IF;
+        IF val IS NULL THEN
+            RETURN doc #- ARRAY['objects', k, path ->> 'field'];
+        END IF;
+        RETURN jsonb_set(doc, ARRAY['objects', k, path ->> 'field'], val);
+    END IF;
+    IF val IS NULL THEN
+        RETURN doc #- ARRAY['objects', k];
+    END IF;
+    RETURN jsonb_set(doc, ARRAY['objects', k], val);
+END
+$fn$;
+
+-- Copy `side`'s value at every path into `doc` (a resolution 'ours' or 'theirs').
+CREATE OR REPLACE FUNCTION pggit._merge_take(doc jsonb, side jsonb, paths jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+DECLARE
+    p jsonb;
+BEGIN
+    -- whole objects first, so that columns of a table taken whole are not overwritten afterwards
+    FOR p IN SELECT e FROM jsonb_array_elements(coalesce(paths, '[]')) AS e
+              ORDER BY (e ? 'column' OR e ? 'field'), e::text LOOP
+        doc := pggit._merge_set(doc, p, pggit._merge_get(side, p));
+    END LOOP;
+    RETURN doc;
+END
+$fn$;
+
+-- A document without its derived fields (`deps`), for comparing what a schema is.
+CREATE OR REPLACE FUNCTION pggit._merge_strip(doc jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT jsonb_build_object('objects', coalesce((
+        SELECT jsonb_object_agg(key, value - 'deps') FROM jsonb_each(coalesce(doc -> 'objects', '{}'))
+    ), '{}'))
+$fn$;
+
+-- Three-way merge of a set of strings (deps lists): (O ∩ T) ∪ (O − B) ∪ (T − B), sorted.
+CREATE OR REPLACE FUNCTION pggit._merge_set3(b jsonb, o jsonb, t jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $fn$
+    WITH bs AS (SELECT jsonb_array_elements(coalesce(b, '[]')) AS v),
+         os AS (SELECT jsonb_array_elements(coalesce(o, '[]')) AS v),
+         ts AS (SELECT jsonb_array_elements(coalesce(t, '[]')) AS v),
+         m AS (SELECT v FROM os INTERSECT SELECT v FROM ts
+               UNION SELECT v FROM os EXCEPT SELECT v FROM bs
+               UNION SELECT v FROM ts EXCEPT SELECT v FROM bs)
+    SELECT coalesce(jsonb_agg(v ORDER BY v), '[]') FROM (SELECT DISTINCT v FROM m) AS d
+$fn$;
+
+-- One conflict value.
+CREATE OR REPLACE FUNCTION pggit._merge_conflict(
+    object_key text, object_type text, conflict_type text, severity text, reason text, paths jsonb,
+    base_def jsonb, ours_def jsonb, theirs_def jsonb, advice text, auto_resolvable boolean DEFAULT false)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT jsonb_build_object(
+        'object_key', object_key, 'object_type', object_type, 'conflict_type', conflict_type,
+        'severity', severity, 'reason', reason, 'paths', paths, 'base', base_def, 'ours', ours_def,
+        'theirs', theirs_def, 'advice', advice, 'auto_resolvable', auto_resolvable)
+$fn$;
+
+-- The index definition without its name (two indexes with the same columns compare equal).
+CREATE OR REPLACE FUNCTION pggit._merge_index_shape(obj jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT CASE WHEN position(' ON ' IN obj ->> 'definition') > 0
+                THEN (CASE WHEN obj ->> 'definition' LIKE 'CREATE UNIQUE%' THEN 'UNIQUE ' ELSE '' END)
+                     || substr(obj ->> 'definition', position(' ON ' IN obj ->> 'definition'))
+           END
+$fn$;
+
+-- Whether a constraint object is a foreign key.
+CREATE OR REPLACE FUNCTION pggit._merge_is_fk(obj jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT coalesce(obj ->> 'contype', obj ->> 'type', obj ->> 'constraint_type', '') IN ('f', 'foreign_key', 'FOREIGN KEY')
+        OR coalesce(obj ->> 'definition', '') LIKE 'FOREIGN KEY%'
+$fn$;
+
+-- The table key an index, constraint, trigger or policy belongs to (NULL for other kinds).
+CREATE OR REPLACE FUNCTION pggit._merge_table_key(obj jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT CASE WHEN obj ? 'table_key' THEN obj ->> 'table_key'
+                WHEN obj ? 'table' AND obj ? 'schema' THEN 'table:' || (obj ->> 'schema') || '.' || (obj ->> 'table')
+           END
+$fn$;
+
+-- Three-way merge of enum values: both sides may insert values (never remove or reorder). Order-compatible
+-- when no value was inserted at two different places: then {"values": [...], "ambiguous": bool}, where
+-- ambiguous means both sides inserted different values into the same gap (merged: ours' first, as
+-- ALTER TYPE ... ADD VALUE on the target would), else {"conflict": reason}.
+CREATE OR REPLACE FUNCTION pggit._merge_enum_values(b jsonb, o jsonb, t jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+DECLARE
+    bv text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(b, '[]')));
+    ov text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(o, '[]')));
+    tv text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(t, '[]')));
+    og jsonb := '{}';  -- gap index (number of base values before it) -> inserted values, per side
+    tg jsonb := '{}';
+    gap integer;
+    v text;
+    result text[] := '{}';
+    i integer;
+BEGIN
+    -- each side must keep the base values in order (enum values are never removed or reordered)
+    IF ARRAY(SELECT x FROM unnest(ov) AS x WHERE x = ANY (bv)) IS DISTINCT FROM bv
+       OR ARRAY(SELECT x FROM unnest(tv) AS x WHERE x = ANY (bv)) IS DISTINCT FROM bv THEN
+        RETURN jsonb_build_object('conflict', 'a side removed or reordered base values');
+    END IF;
+    gap := 0;
+    FOREACH v IN ARRAY ov LOOP
+        IF v = ANY (bv) THEN gap := gap + 1;
+        ELSE og := jsonb_set(og, ARRAY[gap::text], coalesce(og -> gap::text, '[]') || to_jsonb(v));
+        END IF;
+    END LOOP;
+    gap := 0;
+    FOREACH v IN ARRAY tv LOOP
+        IF v = ANY (bv) THEN gap := gap + 1;
+        ELSE tg := jsonb_set(tg, ARRAY[gap::text], coalesce(tg -> gap::text, '[]') || to_jsonb(v));
+        END IF;
+    END LOOP;
+    -- the same value inserted in different places, or different values inserted in the same gap
+    IF EXISTS (SELECT 1 FROM jsonb_each(og) AS a(g, vals), jsonb_array_elements_text(a.vals) AS x(val),
+                              jsonb_each(tg) AS c(g2, vals2), jsonb_array_elements_text(c.vals2) AS y(val2)
+                WHERE x.val = y.val2 AND (a.g <> c.g2 OR a.vals <> c.vals2)) THEN
+        RETURN jsonb_build_object('conflict', 'the same value was added at different positions');
+    END IF;
+    FOR i IN 0 .. coalesce(array_length(bv, 1), 0) LOOP
+        result := result || ARRAY(SELECT jsonb_array_elements_text(coalesce(og -> i::text, '[]')));
+        IF (og -> i::text) IS DISTINCT FROM (tg -> i::text) THEN
+            result := result || ARRAY(SELECT jsonb_array_elements_text(coalesce(tg -> i::text, '[]')));
+        END IF;
+        IF i < coalesce(array_length(bv, 1), 0) THEN
+            result := result || bv[i + 1];
+        END IF;
+    END LOOP;
+    RETURN jsonb_build_object('values', to_jsonb(result), 'ambiguous',
+        EXISTS (SELECT 1 FROM jsonb_each(og) AS a(g, vals) JOIN jsonb_each(tg) AS c(g2, vals2) ON a.g = c.g2
+                 WHERE a.vals <> c.vals2));
+END
+$fn$;
+
+-- Three-way merge of one table object both sides changed: field by field and column by column.
+-- Returns {"merged": obj, "conflicts": [...]}.
+CREATE OR REPLACE FUNCTION pggit._merge3_table(key text, b jsonb, o jsonb, t jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+DECLARE
+    m jsonb := o;
+    conflicts jsonb := '[]';
+    f text;
+    bf jsonb; of jsonb; tf jsonb;
+    added_o jsonb := '[]';
+    added_t jsonb := '[]';
+    kind text := coalesce(o ->> 'kind', t ->> 'kind');
+BEGIN
+    FOR f IN SELECT k FROM (SELECT jsonb_object_keys(coalesce(b, '{}')) UNION SELECT jsonb_object_keys(o)
+                            UNION SELECT jsonb_object_keys(t)) AS u(k)
+              WHERE k NOT IN ('columns', 'deps') ORDER BY 1 LOOP
+        bf := b -> f; of := o -> f; tf := t -> f;
+        IF of IS NOT DISTINCT FROM tf OR tf IS NOT DISTINCT FROM bf THEN
+            CONTINUE;  -- m already holds ours' value
+        ELSIF of IS NOT DISTINCT FROM bf THEN
+            m := CASE WHEN tf IS NULL THEN m - f ELSE jsonb_set(m, ARRAY[f], tf) END;
+        ELSE
+            conflicts := conflicts || pggit._merge_conflict(key, kind, 'TABLE', 'ERROR', 'both_modified',
+                jsonb_build_array(jsonb_build_object('key', key, 'field', f)), bf, of, tf,
+                format('both sides changed %s of %s differently: keep one side or write the combined change',
+                       f, key));
+        END IF;
+    END LOOP;
+    FOR f IN SELECT k FROM (SELECT jsonb_object_keys(coalesce(b -> 'columns', '{}'))
+                            UNION SELECT jsonb_object_keys(coalesce(o -> 'columns', '{}'))
+                            UNION SELECT jsonb_object_keys(coalesce(t -> 'columns', '{}'))) AS u(k) ORDER BY 1 LOOP
+        bf := b -> 'columns' -> f; of := o -> 'columns' -> f; tf := t -> 'columns' -> f;
+        IF bf IS NULL AND of IS NOT NULL AND of IS DISTINCT FROM tf THEN
+            added_o := added_o || jsonb_build_object('key', key, 'column', f);
+        END IF;
+        IF of IS NOT DISTINCT FROM tf OR tf IS NOT DISTINCT FROM bf THEN
+            CONTINUE;
+        ELSIF of IS NOT DISTINCT FROM bf THEN
+            IF m -> 'columns' IS NULL THEN m := jsonb_set(m, '{columns}', '{}'); END IF;
+            m := CASE WHEN tf IS NULL THEN m #- ARRAY['columns', f] ELSE jsonb_set(m, ARRAY['columns', f], tf) END;
+            IF bf IS NULL THEN
+                added_t := added_t || jsonb_build_object('key', key, 'column', f);
+            END IF;
+        ELSE
+            conflicts := conflicts || pggit._merge_conflict(key || '.' || f, 'column', 'COLUMN', 'ERROR',
+                CASE WHEN bf IS NULL THEN 'both_added' WHEN of IS NULL OR tf IS NULL THEN 'modify_delete'
+                     ELSE 'both_modified' END,
+                jsonb_build_array(jsonb_build_object('key', key, 'column', f)), bf, of, tf,
+                CASE WHEN of IS NULL OR tf IS NULL
+                     THEN format('one side dropped column %s of %s and the other changed it: keep the drop (theirs/ours) or the change', f, key)
+                     ELSE format('both sides defined column %s of %s differently: pick one definition or write a custom ALTER TABLE that satisfies both', f, key) END);
+        END IF;
+    END LOOP;
+    -- new columns with different names on both sides: keep both (their order on the target differs
+    -- from either branch, so it is reported; auto-resolve keeps both)
+    added_t := (SELECT coalesce(jsonb_agg(p), '[]') FROM jsonb_array_elements(added_t) AS p
+                 WHERE NOT (added_o @> jsonb_build_array(p)));
+    IF jsonb_array_length(added_o) > 0 AND jsonb_array_length(added_t) > 0 THEN
+        conflicts := conflicts || pggit._merge_conflict(key, kind, 'TABLE', 'WARNING', 'both_added_columns',
+            added_o || added_t, NULL,
+            (SELECT jsonb_object_agg(p ->> 'column', o -> 'columns' -> (p ->> 'column')) FROM jsonb_array_elements(added_o) AS p),
+            (SELECT jsonb_object_agg(p ->> 'column', t -> 'columns' -> (p ->> 'column')) FROM jsonb_array_elements(added_t) AS p),
+            format('both sides added columns to %s (%s / %s): keeping both is safe (auto_resolve => true)',
+                   key, (SELECT string_agg(p ->> 'column', ', ') FROM jsonb_array_elements(added_o) AS p),
+                   (SELECT string_agg(p ->> 'column', ', ') FROM jsonb_array_elements(added_t) AS p)),
+            true);
+    END IF;
+    IF b ? 'deps' OR o ? 'deps' OR t ? 'deps' THEN
+        m := jsonb_set(m, '{deps}', pggit._merge_set3(b -> 'deps', o -> 'deps', t -> 'deps'));
+    END IF;
+    RETURN jsonb_build_object('merged', m, 'conflicts', conflicts);
+END
+$fn$;
+
+-- The state of a dependency named in a `deps` list: an object key, or `column:<schema>.<table>.<col>`
+-- (a column of a table), in a document.
+CREATE OR REPLACE FUNCTION pggit._merge_dep_path(dep text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT CASE
+        WHEN dep LIKE 'column:%' THEN jsonb_build_object(
+            'key', 'table:' || regexp_replace(substr(dep, 8), '\.[^.]*$', ''),
+            'column', substring(dep FROM '\.([^.]*)$'))
+        ELSE jsonb_build_object('key', dep)
+    END
+$fn$;
+
+-- What turning document `a` into `b` changes, object by object: [{key, change}], sorted by key.
+CREATE OR REPLACE FUNCTION pggit._merge_changes(a jsonb, b jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('key', k, 'change',
+               CASE WHEN a -> 'objects' -> k IS NULL THEN 'added'
+                    WHEN b -> 'objects' -> k IS NULL THEN 'removed' ELSE 'changed' END) ORDER BY k), '[]')
+      FROM (SELECT jsonb_object_keys(coalesce(a -> 'objects', '{}'))
+            UNION SELECT jsonb_object_keys(coalesce(b -> 'objects', '{}'))) AS u(k)
+     WHERE (a -> 'objects' -> k) - 'deps' IS DISTINCT FROM (b -> 'objects' -> k) - 'deps'
+$fn$;
+
+-- Three-way merge of snapshot documents: {"merged": doc, "conflicts": [...], "changes": [...]}.
+-- `changes` lists what the merged document changes in ours (the target): {key, change, from}.
+CREATE OR REPLACE FUNCTION pggit._merge3(base jsonb, ours jsonb, theirs jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $fn$
+DECLARE
+    bo jsonb := coalesce(base -> 'objects', '{}');
+    oo jsonb := coalesce(ours -> 'objects', '{}');
+    tobj jsonb := coalesce(theirs -> 'objects', '{}');
+    merged jsonb := coalesce(ours, '{}') || jsonb_build_object('objects', '{}'::jsonb);
+    mo jsonb := '{}';
+    conflicts jsonb := '[]';
+    changes jsonb := '[]';
+    k text;
+    b jsonb; o jsonb; t jsonb; m jsonb;
+    r jsonb;
+    kind text;
+    ctype text;
+    c jsonb;
+    changed_o jsonb := '{}';  -- path text -> path, changed by ours relative to base
+    changed_t jsonb := '{}';
+    dep text;
+    dp jsonb;
+    in_conflict jsonb := '{}';
+    x record;
+    y record;
+BEGIN
+    FOR k IN SELECT u.key FROM (SELECT jsonb_object_keys(bo) UNION SELECT jsonb_object_keys(oo)
+                                UNION SELECT jsonb_object_keys(tobj)) AS u(key) ORDER BY 1 LOOP
+        b := bo -> k; o := oo -> k; t := tobj -> k;
+        kind := coalesce(o ->> 'kind', t ->> 'kind', b ->> 'kind', pggit._merge_key_kind(k));
+        ctype := pggit._merge_type_of(kind);
+        IF o IS NOT DISTINCT FROM b AND t IS DISTINCT FROM b THEN
+            changed_t := changed_t || jsonb_build_object(k, jsonb_build_object('key', k));
+        ELSIF t IS NOT DISTINCT FROM b AND o IS DISTINCT FROM b THEN
+            changed_o := changed_o || jsonb_build_object(k, jsonb_build_object('key', k));
+        END IF;
+        IF o IS NOT DISTINCT FROM t THEN
+            m := o;
+        ELSIF o IS NOT DISTINCT FROM b THEN
+            m := t;
+        ELSIF t IS NOT DISTINCT FROM b THEN
+            m := o;
+        ELSIF b IS NOT NULL AND o IS NOT NULL AND t IS NOT NULL AND kind = 'table' AND o ->> 'kind' = t ->> 'kind' THEN
+            r := pggit._merge3_table(k, b, o, t);
+            m := r -> 'merged';
+            conflicts := conflicts || (r -> 'conflicts');
+            -- column-level changes of each side, for dependency checks
+            FOR x IN SELECT col FROM (SELECT jsonb_object_keys(coalesce(b -> 'columns', '{}'))
+                                      UNION SELECT jsonb_object_keys(coalesce(o -> 'columns', '{}'))
+                                      UNION SELECT jsonb_object_keys(coalesce(t -> 'columns', '{}'))) AS u(col) LOOP
+                IF (o -> 'columns' -> x.col) IS DISTINCT FROM (b -> 'columns' -> x.col)
+                   AND (t -> 'columns' -> x.col) IS NOT DISTINCT FROM (b -> 'columns' -> x.col) THEN
+                    changed_o := changed_o || jsonb_build_object(k || '#' || x.col, jsonb_build_object('key', k, 'column', x.col));
+                ELSIF (t -> 'columns' -> x.col) IS DISTINCT FROM (b -> 'columns' -> x.col)
+                   AND (o -> 'columns' -> x.col) IS NOT DISTINCT FROM (b -> 'columns' -> x.col) THEN
+                    changed_t := changed_t || jsonb_build_object(k || '#' || x.col, jsonb_build_object('key', k, 'column', x.col));
+                END IF;
+            END LOOP;
+        ELSIF b IS NOT NULL AND o IS NOT NULL AND t IS NOT NULL AND o ? 'values' AND t ? 'values'
+              AND (o - 'values' - 'deps') = (t - 'values' - 'deps') AND (o - 'values' - 'deps') = (b - 'values' - 'deps') THEN
+            r := pggit._merge_enum_values(b -> 'values', o -> 'values', t -> 'values');
+            IF r ? 'values' THEN
+                m := jsonb_set(o, '{values}', r -> 'values');
+                IF (r ->> 'ambiguous')::boolean THEN
+                    conflicts := conflicts || pggit._merge_conflict(k, kind, 'TYPE', 'WARNING', 'enum_values_same_position',
+                        jsonb_build_array(jsonb_build_object('key', k)), b, o, t,
+                        format('both sides added values to enum %s at the same position: keeping both puts ours'' values before theirs (auto_resolve => true); use custom SQL (ALTER TYPE ... ADD VALUE ... BEFORE/AFTER) for another order', k),
+                        true);
+                END IF;
+            ELSE
+                m := o;
+                conflicts := conflicts || pggit._merge_conflict(k, kind, 'TYPE', 'ERROR', 'enum_order',
+                    jsonb_build_array(jsonb_build_object('key', k)), b, o, t,
+                    format('enum %s: %s; pick one side''s values or add the values in the order you want with ALTER TYPE ... ADD VALUE ... BEFORE/AFTER',
+                           k, r ->> 'conflict'));
+            END IF;
+        ELSE
+            m := o;
+            conflicts := conflicts || pggit._merge_conflict(k, kind, ctype, 'ERROR',
+                CASE WHEN b IS NULL THEN 'both_added' WHEN o IS NULL OR t IS NULL THEN 'modify_delete'
+                     ELSE 'both_modified' END,
+                jsonb_build_array(jsonb_build_object('key', k)), b, o, t,
+                CASE WHEN b IS NULL THEN format('both sides created %s with different definitions: keep one (ours/theirs) or write one that serves both (custom)', k)
+                     WHEN o IS NULL THEN format('ours (the target) dropped or renamed %s while theirs (the source) changed it: keep the drop (ours), restore it with the change (theirs), or re-apply the change to the renamed object (custom)', k)
+                     WHEN t IS NULL THEN format('theirs (the source) dropped or renamed %s while ours (the target) changed it: keep the change (ours), drop it (theirs), or re-apply the change to the renamed object (custom)', k)
+                     WHEN ctype = 'FUNCTION' THEN format('both sides redefined %s differently: keep one body or write one CREATE OR REPLACE that combines both', k)
+                     WHEN ctype = 'VIEW' THEN format('both sides redefined view %s differently: keep one or write a CREATE OR REPLACE VIEW with both changes', k)
+                     ELSE format('both sides changed %s differently: keep one side or write the combined change', k) END);
+        END IF;
+        IF m IS NOT NULL THEN
+            mo := mo || jsonb_build_object(k, m);
+        END IF;
+    END LOOP;
+
+    -- both sides added indexes with the same columns on one table (keep both), foreign keys on one table
+    -- (a human decides)
+    FOR x IN SELECT ko.key AS ok, kt.key AS tk, ko.value AS ov, kt.value AS tv
+               FROM jsonb_each(oo) AS ko, jsonb_each(tobj) AS kt
+              WHERE ko.key <> kt.key
+                AND NOT bo ? ko.key AND NOT bo ? kt.key AND NOT tobj ? ko.key AND NOT oo ? kt.key
+                AND pggit._merge_key_kind(ko.key) = pggit._merge_key_kind(kt.key)
+                AND pggit._merge_key_kind(ko.key) IN ('index', 'constraint')
+                AND pggit._merge_table_key(ko.value) = pggit._merge_table_key(kt.value) LOOP
+        IF pggit._merge_key_kind(x.ok) = 'index' AND pggit._merge_index_shape(x.ov) = pggit._merge_index_shape(x.tv) THEN
+            conflicts := conflicts || pggit._merge_conflict(x.ok, 'index', 'INDEX', 'WARNING', 'both_added_index',
+                jsonb_build_array(jsonb_build_object('key', x.ok), jsonb_build_object('key', x.tk)), NULL, x.ov, x.tv,
+                format('both sides added an index with the same columns on %s (%s, %s): keeping both is safe but one is redundant; drop one later',
+                       pggit._merge_table_key(x.ov), x.ok, x.tk), true);
+        ELSIF pggit._merge_key_kind(x.ok) = 'constraint' AND pggit._merge_is_fk(x.ov) AND pggit._merge_is_fk(x.tv) THEN
+            conflicts := conflicts || pggit._merge_conflict(x.ok, 'constraint', 'CONSTRAINT', 'WARNING', 'both_added_fk',
+                jsonb_build_array(jsonb_build_object('key', x.ok), jsonb_build_object('key', x.tk)), NULL, x.ov, x.tv,
+                format('both sides added foreign keys on %s (%s, %s): check they do not overlap, then keep both (custom with no SQL) or one side',
+                       pggit._merge_table_key(x.ov), x.ok, x.tk));
+        END IF;
+    END LOOP;
+
+    -- dependencies: an object one side added or changed that depends on something the other side
+    -- removed or changed
+    FOR x IN SELECT 'ours' AS side, e.value AS p FROM jsonb_each(changed_o) AS e
+             UNION ALL SELECT 'theirs', e.value FROM jsonb_each(changed_t) AS e LOOP
+        CONTINUE WHEN x.p ? 'column';
+        o := CASE WHEN x.side = 'ours' THEN oo ELSE tobj END -> (x.p ->> 'key');
+        CONTINUE WHEN o IS NULL OR NOT (o ? 'deps');
+        FOR dep IN SELECT jsonb_array_elements_text(o -> 'deps') LOOP
+            dp := pggit._merge_dep_path(dep);
+            CONTINUE WHEN dp ->> 'key' = x.p ->> 'key';
+            IF (x.side = 'ours' AND (changed_t ? (dp ->> 'key') OR (dp ? 'column' AND changed_t ? ((dp ->> 'key') || '#' || (dp ->> 'column')))))
+               OR (x.side = 'theirs' AND (changed_o ? (dp ->> 'key') OR (dp ? 'column' AND changed_o ? ((dp ->> 'key') || '#' || (dp ->> 'column'))))) THEN
+                b := pggit._merge_get(base, dp);
+                t := pggit._merge_get(CASE WHEN x.side = 'ours' THEN theirs ELSE ours END, dp);
+                -- a whole table as a dependency counts only when removed (its columns are listed too)
+                CONTINUE WHEN NOT (dp ? 'column') AND pggit._merge_key_kind(dp ->> 'key') = 'table' AND t IS NOT NULL;
+                -- both sides made the same change to the dependency: nothing to decide
+                CONTINUE WHEN t IS NOT DISTINCT FROM pggit._merge_get(CASE WHEN x.side = 'ours' THEN ours ELSE theirs END, dp);
+                CONTINUE WHEN in_conflict ? (x.p::text || dp::text);
+                in_conflict := in_conflict || jsonb_build_object(x.p::text || dp::text, true);
+                conflicts := conflicts || pggit._merge_conflict(x.p ->> 'key', coalesce(o ->> 'kind', pggit._merge_key_kind(x.p ->> 'key')),
+                    'DEPENDENCY', CASE WHEN t IS NULL THEN 'ERROR' ELSE 'WARNING' END,
+                    CASE WHEN t IS NULL THEN 'dependency_removed' ELSE 'dependency_changed' END,
+                    jsonb_build_array(x.p, dp),
+                    jsonb_build_object('object', pggit._merge_get(base, x.p), 'dependency', b),
+                    CASE WHEN x.side = 'ours' THEN jsonb_build_object('object', o, 'dependency', pggit._merge_get(ours, dp))
+                         ELSE jsonb_build_object('object', pggit._merge_get(ours, x.p), 'dependency', t) END,
+                    CASE WHEN x.side = 'theirs' THEN jsonb_build_object('object', o, 'dependency', pggit._merge_get(theirs, dp))
+                         ELSE jsonb_build_object('object', pggit._merge_get(theirs, x.p), 'dependency', t) END,
+                    format('%s (changed by %s) depends on %s, which %s %s: %s',
+                           x.p ->> 'key', x.side, dep,
+                           CASE WHEN x.side = 'ours' THEN 'theirs (the source)' ELSE 'ours (the target)' END,
+                           CASE WHEN t IS NULL THEN 'removed' ELSE 'changed' END,
+                           CASE WHEN t IS NULL THEN 'keep the dependency (ours/theirs) or rewrite the dependent object without it (custom)'
+                                ELSE 'check the dependent object still works with the new definition, then pick a side or write the combined change (custom)' END));
+            END IF;
+        END LOOP;
+    END LOOP;
+
+    merged := jsonb_set(merged, '{objects}', mo);
+    -- conflicting paths of conflicts that are not auto-resolvable hold ours' value
+    FOR c IN SELECT e FROM jsonb_array_elements(conflicts) AS e WHERE NOT (e ->> 'auto_resolvable')::boolean LOOP
+        merged := pggit._merge_take(merged, ours, c -> 'paths');
+    END LOOP;
+    changes := pggit._merge_changes(ours, merged);
+    RETURN jsonb_build_object('merged', merged, 'conflicts', conflicts, 'changes', changes);
+END
+$fn$;
+
+-- The SQL that turns `base_doc` into `side_doc` at the given paths (the seed's branch_a_sql /
+-- branch_b_sql), rendered with render.sql; NULL when nothing differs.
+CREATE OR REPLACE FUNCTION pggit._merge_side_sql(base_doc jsonb, side_doc jsonb, paths jsonb) RETURNS text
+LANGUAGE plpgsql STABLE AS $fn$
+DECLARE
+    p jsonb;
+    b jsonb;
+    s jsonb;
+    tb jsonb;
+    out text[] := '{}';
+BEGIN
+    FOR p IN SELECT jsonb_array_elements(coalesce(paths, '[]')) LOOP
+        b := pggit._merge_get(base_doc, p);
+        s := pggit._merge_get(side_doc, p);
+        CONTINUE WHEN b IS NOT DISTINCT FROM s;
+        IF p ? 'column' OR p ? 'field' THEN
+            tb := coalesce(base_doc -> 'objects' -> (p ->> 'key'), side_doc -> 'objects' -> (p ->> 'key'));
+            CONTINUE WHEN tb IS NULL;
+            IF p ? 'column' THEN
+                tb := jsonb_set(tb, '{columns}', '{}');
+            END IF;
+            out := out || pggit._render_alter(pggit._merge_set(jsonb_build_object('objects', jsonb_build_object(p ->> 'key', tb)), p, b) -> 'objects' -> (p ->> 'key'),
+                                              pggit._merge_set(jsonb_build_object('objects', jsonb_build_object(p ->> 'key', tb)), p, s) -> 'objects' -> (p ->> 'key'));
+        ELSIF b IS NULL THEN
+            out := out || pggit._render_create(s);
+        ELSIF s IS NULL THEN
+            out := out || pggit._render_drop(b);
+        ELSE
+            out := out || pggit._render_alter(b, s);
+        END IF;
+    END LOOP;
+    RETURN nullif(array_to_string(out, E';\n') || CASE WHEN cardinality(out) > 0 THEN ';' ELSE '' END, '');
+END
+$fn$;
+
+-- A live branch by name, or PGG40.
+CREATE OR REPLACE FUNCTION pggit._merge_branch(branch_name text, role text) RETURNS pggit.branches
+LANGUAGE plpgsql STABLE AS $fn$
+DECLARE
+    b pggit.branches;
+BEGIN
+    IF branch_name IS NULL OR btrim(branch_name) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG61', MESSAGE = format('the %s branch name is empty', role),
+            HINT = 'name a branch: SELECT pggit.merge(''agent/x'', ''main'')';
+    END IF;
+    SELECT * INTO b FROM pggit.branches WHERE name = branch_name AND status <> 'deleted';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG40', MESSAGE = format('%s branch "%s" does not exist', role, branch_name),
+            HINT = 'list branches with SELECT * FROM pggit.list_branches()';
+    END IF;
+    RETURN b;
+END
+$fn$;
+
+-- Every commit reachable from a commit: parents, merge parents, and a branch's base commit (the commit
+-- of its parent branch it was created from) behind its first commit.
+CREATE OR REPLACE FUNCTION pggit._merge_ancestors(start_commit bigint) RETURNS TABLE(commit_id bigint)
+LANGUAGE sql STABLE AS $fn$
+    WITH RECURSIVE anc(id) AS (
+        SELECT start_commit WHERE start_commit IS NOT NULL
+        UNION
+        SELECT v.p
+          FROM anc JOIN pggit.commits c ON c.id = anc.id
+          JOIN pggit.branches br ON br.id = c.branch_id
+          CROSS JOIN LATERAL (VALUES (c.parent_id), (c.merge_parent_id),
+                                     (CASE WHEN c.parent_id IS NULL AND br.base_commit_id <> c.id
+                                           THEN br.base_commit_id END)) AS v(p)
+         WHERE v.p IS NOT NULL
+    )
+    SELECT id FROM anc
+$fn$;
+
+-- The merge base of two commits: their newest common ancestor (NULL when unrelated).
+CREATE OR REPLACE FUNCTION pggit._merge_base(a bigint, b bigint) RETURNS bigint
+LANGUAGE sql STABLE AS $fn$
+    SELECT max(x.commit_id) FROM pggit._merge_ancestors(a) AS x
+     WHERE x.commit_id IN (SELECT commit_id FROM pggit._merge_ancestors(b))
+$fn$;
+
+-- The branch's head commit after committing its captured, uncommitted DDL (and making a first commit
+-- when it has none).
+CREATE OR REPLACE FUNCTION pggit._merge_head(branch_id bigint, label text) RETURNS bigint
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    head bigint;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = _merge_head.branch_id AND l.commit_id IS NULL) THEN
+        RETURN pggit._record_commit(branch_id, format('Uncommitted changes of %s before a merge', label), current_user);
+    END IF;
+    SELECT coalesce(b.head_commit_id, b.base_commit_id) INTO head FROM pggit.branches b WHERE b.id = branch_id;
+    IF head IS NULL THEN
+        head := pggit._record_commit(branch_id, format('Initial state of %s', label), current_user);
+    END IF;
+    RETURN head;
+END
+$fn$;
+
+-- Run one statement on a branch: search_path = the branch's physical schema for `tracked` (followed by
+-- the other schemas of the branch), the text recorded by capture as the statement.
+CREATE OR REPLACE FUNCTION pggit._merge_exec(branch_id bigint, tracked text, stmt text) RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    path text;
+BEGIN
+    SELECT string_agg(quote_ident(bs.physical_schema), ', '
+                      ORDER BY bs.tracked_schema IS DISTINCT FROM tracked, bs.tracked_schema)
+      INTO path FROM pggit.branch_schemas bs WHERE bs.branch_id = _merge_exec.branch_id;
+    PERFORM set_config('search_path', coalesce(path, '') || CASE WHEN path IS NULL THEN 'pg_catalog' ELSE ', pg_catalog' END, true);
+    PERFORM set_config('pggit.statement', stmt, true);
+    EXECUTE stmt;
+END
+$fn$;
+
+-- Whether a captured statement cannot run inside a transaction block (it is replaced by the plan's
+-- plain form).
+CREATE OR REPLACE FUNCTION pggit._merge_needs_own_transaction(stmt text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT stmt ~* '^\s*(create\s+(unique\s+)?index\s+concurrently|drop\s+index\s+concurrently|reindex\s.*\mconcurrently\M|alter\s+table\s.*\mdetach\s+partition\s.*\mconcurrently\M|vacuum|create\s+database)'
+$fn$;
+
+-- The statements a source branch ran since the base commit, in order, each client message once.
+CREATE OR REPLACE FUNCTION pggit._merge_source_statements(source_head bigint, base_commit bigint)
+RETURNS TABLE(ord bigint, statement text)
+LANGUAGE sql STABLE AS $fn$
+    SELECT row_number() OVER (ORDER BY c.commit_id, s.n), s.stmt
+      FROM pggit._merge_ancestors(source_head) AS c
+      CROSS JOIN LATERAL unnest(pggit._commit_statements(c.commit_id)) WITH ORDINALITY AS s(stmt, n)
+     WHERE c.commit_id NOT IN (SELECT commit_id FROM pggit._merge_ancestors(base_commit))
+       AND btrim(s.stmt) <> ''
+     ORDER BY c.commit_id, s.n
+$fn$;
+
+-- A conflict's identity across attempts: the same object, type, paths and the same three definitions.
+CREATE OR REPLACE FUNCTION pggit._merge_fingerprint(c jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT md5(jsonb_build_array(c -> 'object_key', c -> 'conflict_type', c -> 'reason', c -> 'paths',
+                                 c -> 'base', c -> 'ours', c -> 'theirs')::text)
+$fn$;
+
+-- Whether the object a conflict is about is defined in a document (for a column conflict: the column).
+CREATE OR REPLACE FUNCTION pggit._merge_defined(doc jsonb, paths jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT CASE WHEN paths -> 0 ? 'column' THEN pggit._merge_get(doc, paths -> 0) IS NOT NULL
+                ELSE doc -> 'objects' -> (paths -> 0 ->> 'key') IS NOT NULL END
+$fn$;
+
+-- What differs between the expected and the actual document, for error messages.
+CREATE OR REPLACE FUNCTION pggit._merge_differences(expected jsonb, actual jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT coalesce(string_agg(format('%s %s', c ->> 'key', CASE c ->> 'change' WHEN 'added' THEN 'is missing'
+                                      WHEN 'removed' THEN 'should not exist' ELSE 'differs' END), '; '), 'nothing')
+      FROM jsonb_array_elements(pggit._merge_changes(actual, expected)) AS c
+$fn$;
+
+-- Run the custom SQL of resolved conflicts on the target; each must leave its object defined.
+CREATE OR REPLACE FUNCTION pggit._merge_run_customs(target_id bigint, target_name text, customs jsonb)
+RETURNS text[]
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    c jsonb;
+    doc jsonb;
+    ran text[] := '{}';
+BEGIN
+    FOR c IN SELECT jsonb_array_elements(customs) LOOP
+        PERFORM pggit._merge_exec(target_id, split_part(split_part(c -> 'paths' -> 0 ->> 'key', ':', 2), '.', 1),
+                                  c ->> 'sql');
+        ran := ran || (c ->> 'sql');
+    END LOOP;
+    IF jsonb_array_length(customs) > 0 THEN
+        doc := pggit.snapshot(target_name);
+        FOR c IN SELECT jsonb_array_elements(customs) LOOP
+            IF NOT pggit._merge_defined(doc, c -> 'paths') THEN
+                RAISE EXCEPTION USING ERRCODE = 'PGG60',
+                    MESSAGE = format('the custom SQL of conflict %s left %s undefined', c ->> 'id', c ->> 'object_key'),
+                    HINT = 'resolve the conflict again with SQL that keeps the object defined';
+            END IF;
+        END LOOP;
+    END IF;
+    RETURN ran;
+END
+$fn$;
+
+-- pggit.merge(source, target, auto_resolve): three-way merge of the source branch into the target, in
+-- the caller's transaction. Returns a jsonb result:
+--   {"merge_id", "source", "target", "result": "merged" | "conflicts" | "noop" | "failed",
+--    "has_conflicts", "applied", "method": "replay" | "plan" | null, "statements": [...],
+--    "conflicts": [open conflicts, with their pggit.conflicts ids], "auto_resolved": [...],
+--    "resolutions": [...], "notes": [...], "changes": [...], "base_commit_id", "source_commit_id",
+--    "target_commit_id", "result_commit_id", "error", "code"}
+-- Every attempt is recorded in pggit.merges. With open conflicts nothing is applied. A failed apply is
+-- rolled back (the target is unchanged), recorded, and returned with result 'failed' and code 'PGG90'
+-- (the Python and CLI faces raise it) so that the record survives the caller's commit.
+CREATE OR REPLACE FUNCTION pggit.merge(source text, target text DEFAULT 'main', auto_resolve boolean DEFAULT false)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET check_function_bodies = off
+SET pggit.internal = 'capture'
+SET pggit.statement = ''
+AS $fn$
+DECLARE
+    src pggit.branches;
+    tgt pggit.branches;
+    source_head bigint;
+    target_head bigint;
+    base_commit bigint;
+    base_doc jsonb;
+    ours jsonb;
+    theirs jsonb;
+    m jsonb;
+    final jsonb;
+    mid bigint;
+    c jsonb;
+    fp text;
+    rec pggit.conflicts;
+    cid bigint;
+    open_list jsonb := '[]';
+    auto_list jsonb := '[]';
+    resolved_list jsonb := '[]';
+    customs jsonb := '[]';
+    applied text[] := '{}';
+    notes text[] := '{}';
+    method text;
+    err text;
+    replay_error text;
+    actual jsonb;
+    result_commit bigint;
+    r record;
+    skipped integer := 0;
+    tracked text;
+    outcome jsonb;
+BEGIN
+    src := pggit._merge_branch(source, 'source');
+    tgt := pggit._merge_branch(target, 'target');
+    IF src.id = tgt.id THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG50', MESSAGE = format('cannot merge branch "%s" into itself', source),
+            HINT = 'merge it into another branch: SELECT pggit.merge(''agent/x'', ''main'')';
+    END IF;
+    -- one merge at a time into a target; everything below is computed after the lock
+    PERFORM pg_advisory_xact_lock(1885824615, tgt.id::integer);
+    BEGIN
+        PERFORM 1 FROM pggit.branches b WHERE b.id = tgt.id FOR UPDATE;
+    EXCEPTION WHEN serialization_failure THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG91',
+            MESSAGE = format('branch "%s" changed while this merge was being computed', target),
+            HINT = 'run the merge again in a new transaction (it is recomputed on the new state)';
+    END;
+    src := pggit._merge_branch(source, 'source');
+    tgt := pggit._merge_branch(target, 'target');
+    SELECT string_agg(bs.tracked_schema, ',' ORDER BY bs.tracked_schema) INTO tracked
+      FROM pggit.branch_schemas bs WHERE bs.branch_id = tgt.id;
+
+    target_head := pggit._merge_head(tgt.id, target);
+    source_head := pggit._merge_head(src.id, source);
+    base_commit := pggit._merge_base(source_head, target_head);
+    SELECT s.doc INTO base_doc FROM pggit.commits c JOIN pggit.snapshots s ON s.hash = c.snapshot_hash
+     WHERE c.id = base_commit;
+    base_doc := coalesce(base_doc, '{"format": 1, "objects": {}}');
+    ours := pggit.snapshot(target);
+    theirs := pggit.snapshot(source);
+    m := pggit._merge3(base_doc, ours, theirs);
+    final := m -> 'merged';
+
+    INSERT INTO pggit.merges (source_branch, target_branch, base_commit_id, source_commit_id, target_commit_id,
+                              auto_resolve, had_conflicts, result)
+    VALUES (source, target, base_commit, source_head, target_head, auto_resolve,
+            jsonb_array_length(m -> 'conflicts') > 0, 'running')
+    RETURNING id INTO mid;
+
+    FOR c IN SELECT e FROM jsonb_array_elements(m -> 'conflicts') AS e LOOP
+        fp := pggit._merge_fingerprint(c);
+        SELECT * INTO rec FROM pggit.conflicts x
+         WHERE x.source_branch = source AND x.target_branch = target AND x.fingerprint = fp
+         ORDER BY x.resolved DESC, x.resolved_at DESC NULLS LAST, x.id DESC LIMIT 1;
+        IF FOUND AND rec.resolved THEN
+            IF rec.resolution = 'theirs' THEN
+                final := pggit._merge_take(final, theirs, c -> 'paths');
+            ELSE
+                final := pggit._merge_take(final, ours, c -> 'paths');
+            END IF;
+            IF rec.resolution = 'custom' AND coalesce(btrim(rec.custom_sql), '') <> '' THEN
+                customs := customs || jsonb_build_object('id', rec.id, 'sql', rec.custom_sql, 'paths', c -> 'paths',
+                                                         'object_key', c ->> 'object_key');
+            END IF;
+            resolved_list := resolved_list || jsonb_build_object('id', rec.id, 'object_key', c ->> 'object_key',
+                'conflict_type', c ->> 'conflict_type', 'resolution', rec.resolution);
+        ELSIF (c ->> 'auto_resolvable')::boolean AND auto_resolve THEN
+            auto_list := auto_list || jsonb_build_object('object_key', c ->> 'object_key',
+                'conflict_type', c ->> 'conflict_type', 'severity', c ->> 'severity', 'advice', c ->> 'advice');
+        ELSE
+            IF FOUND THEN
+                cid := rec.id;
+            ELSE
+                INSERT INTO pggit.conflicts (merge_id, source_branch, target_branch, object_key, object_type,
+                                             conflict_type, severity, base_def, ours_def, theirs_def, branch_a_sql,
+                                             branch_b_sql, advice, reason, paths, auto_resolvable, fingerprint)
+                VALUES (mid, source, target, c ->> 'object_key', c ->> 'object_type', c ->> 'conflict_type',
+                        c ->> 'severity', c -> 'base', c -> 'ours', c -> 'theirs',
+                        pggit._merge_side_sql(base_doc, ours, c -> 'paths'),
+                        pggit._merge_side_sql(base_doc, theirs, c -> 'paths'),
+                        c ->> 'advice', c ->> 'reason', c -> 'paths', (c ->> 'auto_resolvable')::boolean, fp)
+                RETURNING id INTO cid;
+            END IF;
+            open_list := open_list || (c - 'base' - 'ours' - 'theirs' || jsonb_build_object('id', cid));
+        END IF;
+    END LOOP;
+
+    outcome := jsonb_build_object('merge_id', mid, 'source', source, 'target', target,
+        'base_commit_id', base_commit, 'source_commit_id', source_head, 'target_commit_id', target_head,
+        'auto_resolve', auto_resolve, 'conflicts', open_list, 'auto_resolved', auto_list,
+        'resolutions', resolved_list, 'changes', pggit._merge_changes(ours, final));
+
+    IF jsonb_array_length(open_list) > 0 THEN
+        outcome := outcome || jsonb_build_object('result', 'conflicts', 'has_conflicts', true, 'applied', false,
+            'method', NULL, 'statements', '[]'::jsonb, 'notes', '[]'::jsonb, 'result_commit_id', NULL,
+            'error', NULL, 'code', NULL);
+        UPDATE pggit.merges SET result = 'conflicts', finished_at = clock_timestamp(), detail = outcome WHERE id = mid;
+        RETURN outcome;
+    END IF;
+
+    IF pggit._merge_strip(final) = pggit._merge_strip(ours) AND jsonb_array_length(customs) = 0 THEN
+        outcome := outcome || jsonb_build_object('result', 'noop', 'has_conflicts', false, 'applied', false,
+            'method', NULL, 'statements', '[]'::jsonb, 'notes', jsonb_build_array('nothing to merge: the target already has every change of the source'),
+            'result_commit_id', NULL, 'error', NULL, 'code', NULL);
+        UPDATE pggit.merges SET result = 'noop', finished_at = clock_timestamp(), detail = outcome WHERE id = mid;
+        RETURN outcome;
+    END IF;
+
+    -- 1. replay the source's captured statements on the target
+    IF base_commit IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pggit._merge_source_statements(source_head, base_commit) s
+                        WHERE s.statement ~* '\mpggit\s*\.') THEN
+        BEGIN
+            FOR r IN SELECT s.statement FROM pggit._merge_source_statements(source_head, base_commit) s ORDER BY s.ord LOOP
+                IF pggit._merge_needs_own_transaction(r.statement) THEN
+                    skipped := skipped + 1;
+                    notes := notes || format('not replayed (cannot run inside a transaction): %s', r.statement);
+                    CONTINUE;
+                END IF;
+                PERFORM pggit._merge_exec(tgt.id, split_part(tracked, ',', 1), r.statement);
+                applied := applied || r.statement;
+            END LOOP;
+            actual := pggit.snapshot(target);
+            IF skipped > 0 AND pggit._merge_strip(actual) IS DISTINCT FROM pggit._merge_strip(final)
+               AND NOT EXISTS (SELECT 1 FROM pggit._plan(actual, final) p
+                                WHERE NOT (p.object_key LIKE 'index:%' AND p.change = 'added')) THEN
+                FOR r IN SELECT p.object_key, p.statement FROM pggit._plan(actual, final) p ORDER BY p.ord LOOP
+                    PERFORM pggit._merge_exec(tgt.id, split_part(split_part(r.object_key, ':', 2), '.', 1), r.statement);
+                    applied := applied || r.statement;
+                    notes := notes || format('applied in the merge transaction instead: %s', r.statement);
+                END LOOP;
+                actual := pggit.snapshot(target);
+            END IF;
+            IF pggit._merge_strip(actual) IS DISTINCT FROM pggit._merge_strip(final) THEN
+                RAISE EXCEPTION USING ERRCODE = 'PGG90',
+                    MESSAGE = format('replaying the source''s statements did not reach the merged schema: %s',
+                                     pggit._merge_differences(final, actual));
+            END IF;
+            applied := applied || pggit._merge_run_customs(tgt.id, target, customs);
+            method := 'replay';
+        EXCEPTION WHEN OTHERS THEN
+            replay_error := SQLERRM;
+            applied := '{}';
+            notes := '{}';
+            method := NULL;
+        END;
+    ELSE
+        replay_error := CASE WHEN base_commit IS NULL THEN 'no merge base' ELSE 'a captured statement calls pggit itself' END;
+    END IF;
+
+    -- 2. otherwise apply the plan from ours to the merged document
+    IF method IS NULL THEN
+        IF replay_error IS NOT NULL THEN
+            notes := notes || format('replay not used (%s): applied the plan instead', replay_error);
+        END IF;
+        BEGIN
+            FOR r IN SELECT p.object_key, p.statement FROM pggit._plan(ours, final) p ORDER BY p.ord LOOP
+                PERFORM pggit._merge_exec(tgt.id, split_part(split_part(r.object_key, ':', 2), '.', 1), r.statement);
+                applied := applied || r.statement;
+            END LOOP;
+            actual := pggit.snapshot(target);
+            IF pggit._merge_strip(actual) IS DISTINCT FROM pggit._merge_strip(final) THEN
+                RAISE EXCEPTION USING ERRCODE = 'PGG90',
+                    MESSAGE = format('the target does not match the merged schema after applying the plan: %s',
+                                     pggit._merge_differences(final, actual));
+            END IF;
+            applied := applied || pggit._merge_run_customs(tgt.id, target, customs);
+            method := 'plan';
+        EXCEPTION WHEN OTHERS THEN
+            err := SQLERRM;
+            applied := '{}';
+        END;
+    END IF;
+
+    IF method IS NULL THEN
+        outcome := outcome || jsonb_build_object('result', 'failed', 'has_conflicts', false, 'applied', false,
+            'method', NULL, 'statements', '[]'::jsonb, 'notes', to_jsonb(notes), 'result_commit_id', NULL,
+            'error', format('merge of %s into %s failed and was rolled back (the target is unchanged): %s', source, target, err),
+            'code', 'PGG90');
+        UPDATE pggit.merges SET result = 'failed', error = outcome ->> 'error', finished_at = clock_timestamp(),
+                                detail = outcome WHERE id = mid;
+        RETURN outcome;
+    END IF;
+
+    result_commit := pggit._record_commit(tgt.id, format('Merge branch ''%s'' into %s', source, target), current_user);
+    UPDATE pggit.commits SET merge_parent_id = source_head WHERE id = result_commit;
+    outcome := outcome || jsonb_build_object('result', 'merged', 'has_conflicts', false, 'applied', true,
+        'method', method, 'statements', to_jsonb(applied), 'notes', to_jsonb(notes),
+        'result_commit_id', result_commit, 'error', NULL, 'code', NULL);
+    UPDATE pggit.merges SET result = 'merged', statements_applied = cardinality(applied), applied_sql = applied,
+                            result_commit_id = result_commit, finished_at = clock_timestamp(), detail = outcome
+     WHERE id = mid;
+    RETURN outcome;
+END
+$fn$;
+
+-- pggit.resolve_conflict(conflict_id, resolution, custom_sql, notes): record how a merge conflict is to
+-- be resolved ('ours' = keep the target's version, 'theirs' = take the source's, 'custom' = keep the
+-- target's and run custom_sql after the merge's statements). Custom SQL is tried first on a scratch
+-- branch made from the target (dropped again, as is everything the try did); it must run and leave the
+-- conflicting object defined, else PGG60 with PostgreSQL's message and nothing is recorded. The next
+-- pggit.merge() of the same source into the same target applies the resolution. Returns the conflict.
+CREATE OR REPLACE FUNCTION pggit.resolve_conflict(conflict_id bigint, resolution text, custom_sql text DEFAULT NULL,
+                                                  notes text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET check_function_bodies = off
+AS $fn$
+DECLARE
+    rec pggit.conflicts;
+    scratch text;
+    failure text;
+    defined boolean;
+    prev_internal text := current_setting('pggit.internal', true);
+BEGIN
+    SELECT * INTO rec FROM pggit.conflicts c WHERE c.id = conflict_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG40', MESSAGE = format('merge conflict %s does not exist', conflict_id),
+            HINT = 'list open conflicts with SELECT * FROM pggit.conflicts WHERE resolved = false';
+    END IF;
+    IF resolution IS NULL OR resolution NOT IN ('ours', 'theirs', 'custom') THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG61',
+            MESSAGE = format('resolution %s is not one of ours, theirs, custom', coalesce(quote_literal(resolution), 'NULL')),
+            HINT = 'ours keeps the target''s version, theirs takes the source''s, custom runs custom_sql';
+    END IF;
+    IF resolution = 'custom' AND coalesce(btrim(custom_sql), '') = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG61', MESSAGE = 'resolution custom needs custom_sql',
+            HINT = 'pass the SQL that resolves the conflict: custom_sql => ''ALTER TABLE ...''';
+    END IF;
+    IF resolution <> 'custom' AND custom_sql IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG61',
+            MESSAGE = format('custom_sql is only used with resolution custom, not %s', resolution),
+            HINT = 'use resolution => ''custom'' or leave custom_sql out';
+    END IF;
+    IF resolution = 'custom' THEN
+        scratch := format('pggit-scratch/resolve-%s-%s', conflict_id, txid_current());
+        BEGIN
+            PERFORM set_config('pggit.internal', 'on', true);
+            PERFORM pggit.create_branch(scratch, rec.target_branch);
+            PERFORM pggit._merge_exec((SELECT b.id FROM pggit.branches b WHERE b.name = scratch AND b.status <> 'deleted'),
+                                      split_part(split_part(rec.paths -> 0 ->> 'key', ':', 2), '.', 1), custom_sql);
+            defined := pggit._merge_defined(pggit.snapshot(scratch), rec.paths);
+            -- undo the scratch branch and everything the try did
+            RAISE EXCEPTION USING ERRCODE = 'PGGZZ', MESSAGE = 'scratch try done';
+        EXCEPTION
+            WHEN SQLSTATE 'PGGZZ' THEN
+                NULL;
+            WHEN OTHERS THEN
+                failure := SQLERRM;
+        END;
+        PERFORM set_config('pggit.internal', coalesce(prev_internal, ''), true);
+        IF failure IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGG60',
+                MESSAGE = format('the custom SQL for conflict %s does not run on branch %s: %s', conflict_id,
+                                 rec.target_branch, failure),
+                HINT = 'fix the SQL (it runs with search_path set to the target''s schemas, after the merge''s own changes)';
+        END IF;
+        IF NOT defined THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGG60',
+                MESSAGE = format('the custom SQL for conflict %s leaves %s undefined', conflict_id, rec.object_key),
+                HINT = 'a custom resolution must keep the conflicting object; use ours or theirs to take one side';
+        END IF;
+    END IF;
+    UPDATE pggit.conflicts c
+       SET resolved = true, resolution = resolve_conflict.resolution, custom_sql = resolve_conflict.custom_sql,
+           resolution_notes = notes, resolved_by = current_user, resolved_at = clock_timestamp()
+     WHERE c.id = conflict_id
+    RETURNING * INTO rec;
+    RETURN to_jsonb(rec);
+END
+$fn$;
