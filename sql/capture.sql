@@ -4,15 +4,19 @@
 --
 -- Settings read here (all custom GUCs; `set_config(name, value, is_local)`):
 --   pggit.branch     session-level, set by pggit.checkout(): the branch this session is on ('' = main).
---   pggit.internal   TRANSACTION-LOCAL switch for pggit's own operations (set it with
---                    `PERFORM set_config('pggit.internal', 'on', true)` before the DDL):
+--   pggit.internal   switch for pggit's own operations. Best as a SET clause of the function doing the
+--                    DDL (`CREATE OR REPLACE FUNCTION pggit.create_branch(...) ... SET pggit.internal = 'on'`),
+--                    which PostgreSQL restores when the function returns. A `set_config('pggit.internal',
+--                    'on', true)` instead lasts to the END OF THE TRANSACTION: in a multi-statement string
+--                    (psql -c "SELECT pggit.create_branch('a'); ALTER TABLE public.users ...") it would
+--                    exempt the user's statements after it too, so restore it before returning. Values:
 --                      'on'      the guard is bypassed and nothing is captured (create_branch copying
 --                                objects into a new branch, delete_branch dropping its schemas);
 --                      'capture' the guard is bypassed but DDL is still captured, attributed by schema
 --                                (merge applying statements to main, so the merge commit groups them).
---   pggit.statement  TRANSACTION-LOCAL, optional: the statement text to record instead of
---                    current_query() (which inside a pggit function is the outer `SELECT pggit.x(...)`).
---                    Set it before each EXECUTE when pggit.internal = 'capture'.
+--   pggit.statement  optional: the statement text to record instead of current_query() (which inside a
+--                    pggit function is the outer `SELECT pggit.x(...)`). Set it (is_local = true) before
+--                    each EXECUTE when pggit.internal = 'capture', and clear it ('') afterwards.
 --
 -- pggit.ddl_log rows: one per DDL command and branch (not one per object the command touched; the
 -- objects are listed in `objects`). A client message holding several statements ("ALTER ...; CREATE
