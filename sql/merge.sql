@@ -100,11 +100,11 @@ BEGIN
 END
 $fn$;
 
--- A document without its derived fields (`deps`), for comparing what a schema is.
+-- A document without the fields that are not compared (derived `deps`, creation `column_order`).
 CREATE OR REPLACE FUNCTION pggit._merge_strip(doc jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $fn$
     SELECT jsonb_build_object('objects', coalesce((
-        SELECT jsonb_object_agg(key, value - 'deps') FROM jsonb_each(coalesce(doc -> 'objects', '{}'))
+        SELECT jsonb_object_agg(key, value - 'deps' - 'column_order') FROM jsonb_each(coalesce(doc -> 'objects', '{}'))
     ), '{}'))
 $fn$;
 
@@ -211,6 +211,23 @@ BEGIN
 END
 $fn$;
 
+-- The column order of a merged table: ours' columns that remain, then the others in theirs' order.
+CREATE OR REPLACE FUNCTION pggit._merge_column_order(m jsonb, o jsonb, t jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $fn$
+    WITH seq AS (
+        SELECT c.name, 0 AS side, c.pos FROM jsonb_array_elements_text(coalesce(o -> 'column_order', '[]')) WITH ORDINALITY AS c(name, pos)
+        UNION ALL
+        SELECT c.name, 1, c.pos FROM jsonb_array_elements_text(coalesce(t -> 'column_order', '[]')) WITH ORDINALITY AS c(name, pos)
+        UNION ALL
+        SELECT c.name, 2, 0 FROM jsonb_object_keys(coalesce(m -> 'columns', '{}')) AS c(name)
+    ), firsts AS (
+        SELECT DISTINCT ON (name) name, side, pos FROM seq
+         WHERE coalesce(m -> 'columns', '{}') ? name
+         ORDER BY name, side, pos
+    )
+    SELECT coalesce(jsonb_agg(name ORDER BY side, pos, name), '[]') FROM firsts
+$fn$;
+
 -- Three-way merge of one table object both sides changed: field by field and column by column.
 -- Returns {"merged": obj, "conflicts": [...]}.
 CREATE OR REPLACE FUNCTION pggit._merge3_table(key text, b jsonb, o jsonb, t jsonb) RETURNS jsonb
@@ -226,7 +243,7 @@ DECLARE
 BEGIN
     FOR f IN SELECT k FROM (SELECT jsonb_object_keys(coalesce(b, '{}')) UNION SELECT jsonb_object_keys(o)
                             UNION SELECT jsonb_object_keys(t)) AS u(k)
-              WHERE k NOT IN ('columns', 'deps') ORDER BY 1 LOOP
+              WHERE k NOT IN ('columns', 'deps', 'column_order') ORDER BY 1 LOOP
         bf := b -> f; of := o -> f; tf := t -> f;
         IF of IS NOT DISTINCT FROM tf OR tf IS NOT DISTINCT FROM bf THEN
             CONTINUE;  -- m already holds ours' value
@@ -281,6 +298,10 @@ BEGIN
     IF b ? 'deps' OR o ? 'deps' OR t ? 'deps' THEN
         m := jsonb_set(m, '{deps}', pggit._merge_set3(b -> 'deps', o -> 'deps', t -> 'deps'));
     END IF;
+    -- creation order on the target: ours' columns that remain, then theirs' new ones (ADD COLUMN appends)
+    IF o ? 'column_order' OR t ? 'column_order' THEN
+        m := jsonb_set(m, '{column_order}', pggit._merge_column_order(m, o, t));
+    END IF;
     RETURN jsonb_build_object('merged', m, 'conflicts', conflicts);
 END
 $fn$;
@@ -305,7 +326,7 @@ LANGUAGE sql IMMUTABLE AS $fn$
                     WHEN b -> 'objects' -> k IS NULL THEN 'removed' ELSE 'changed' END) ORDER BY k), '[]')
       FROM (SELECT jsonb_object_keys(coalesce(a -> 'objects', '{}'))
             UNION SELECT jsonb_object_keys(coalesce(b -> 'objects', '{}'))) AS u(k)
-     WHERE (a -> 'objects' -> k) - 'deps' IS DISTINCT FROM (b -> 'objects' -> k) - 'deps'
+     WHERE (a -> 'objects' -> k) - 'deps' - 'column_order' IS DISTINCT FROM (b -> 'objects' -> k) - 'deps' - 'column_order'
 $fn$;
 
 -- Three-way merge of snapshot documents: {"merged": doc, "conflicts": [...], "changes": [...]}.

@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN nickname;
+ALTER TABLE users ALTER COLUMN age TYPE bigint;

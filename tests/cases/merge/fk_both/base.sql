@@ -1,0 +1,3 @@
+CREATE TABLE users (id integer PRIMARY KEY);
+CREATE TABLE coupons (id integer PRIMARY KEY);
+CREATE TABLE orders (id integer PRIMARY KEY, user_id integer, coupon_id integer);

@@ -1,0 +1,2 @@
+CREATE TABLE search_index (id serial, content tsvector);
+CREATE TABLE search_logs (id serial, query text, results integer);

@@ -1,0 +1,1 @@
+CREATE INDEX users_email_a ON users (email);

@@ -1,0 +1,1 @@
+CREATE FUNCTION process_payment(amount integer) RETURNS integer LANGUAGE sql AS $$ SELECT amount $$;
