@@ -1,0 +1,127 @@
+"""Renames found in captured DDL, and how a migration keeps their data: RENAME statements plus a renamed plan base."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import sql
+
+from pggit_core import statements
+from pggit_core.errors import InvalidSQL
+from pggit_core.hazards import Rename
+
+_APPLIED_KINDS = ("table", "column")
+_RENAMED_TO = "renamed to "
+
+
+@dataclass(frozen=True)
+class RenameOp:
+    """One rename from captured DDL. Tables and columns are renamed by the migration (their data stays);
+    other kinds are only linted (the plan drops and creates them, which loses nothing)."""
+
+    kind: str
+    schema: str
+    old: str
+    new: str
+    table: str | None = None
+
+    def reversed(self) -> RenameOp:
+        return RenameOp(self.kind, self.schema, self.new, self.old, self.table)
+
+    def as_lint(self) -> Rename:
+        return Rename(kind=self.kind, schema=self.schema, old=self.old, new=self.new, table=self.table)
+
+
+def renames_in(texts: Sequence[str]) -> list[RenameOp]:
+    """The renames the given captured statements made, in order (statements the parser cannot read are
+    left out: they ran in PostgreSQL, so they are valid, but we cannot tell what they renamed)."""
+    found: list[RenameOp] = []
+    for text in texts:
+        try:
+            parsed = statements.parse_one(text)
+        except InvalidSQL:
+            continue
+        for touch in parsed.touches:
+            if touch.action != statements.Action.RENAME or not touch.detail.startswith(_RENAMED_TO):
+                continue
+            new = touch.detail[len(_RENAMED_TO):].strip()
+            found.append(RenameOp(str(touch.kind), touch.schema, touch.name, new, touch.table))
+    return found
+
+
+def _swap_dep(dep: str, schema: str, table: str, new_table: str | None, column: str | None,
+              new_column: str | None) -> str:
+    if column is None:
+        if dep == f"table:{schema}.{table}":
+            return f"table:{schema}.{new_table}"
+        prefix = f"column:{schema}.{table}."
+        if dep.startswith(prefix):
+            return f"column:{schema}.{new_table}.{dep[len(prefix):]}"
+        return dep
+    return f"column:{schema}.{table}.{new_column}" if dep == f"column:{schema}.{table}.{column}" else dep
+
+
+def _rename_table(doc: dict[str, Any], schema: str, old: str, new: str) -> bool:
+    objects: dict[str, Any] = doc["objects"]
+    old_key, new_key = f"table:{schema}.{old}", f"table:{schema}.{new}"
+    if old_key not in objects or new_key in objects:
+        return False
+    renamed: dict[str, Any] = {}
+    for key, obj in objects.items():
+        if key == old_key:
+            key, obj = new_key, {**obj, "name": new}
+        elif obj.get("schema") == schema and obj.get("table") == old:
+            obj = {**obj, "table": new}
+            sub = f"{obj.get('kind')}:{schema}.{old}."
+            if key.startswith(sub):
+                key = f"{obj.get('kind')}:{schema}.{new}.{key[len(sub):]}"
+        if obj.get("kind") == "sequence" and str(obj.get("owned_by") or "").startswith(f"{old}."):
+            obj = {**obj, "owned_by": f"{new}.{str(obj['owned_by'])[len(old) + 1:]}"}
+        if obj.get("kind") == "table" and obj.get("partition_of") == old and obj.get("schema") == schema:
+            obj = {**obj, "partition_of": new}
+        if obj.get("deps"):
+            obj = {**obj, "deps": sorted(_swap_dep(d, schema, old, new, None, None) for d in obj["deps"])}
+        renamed[key] = obj
+    doc["objects"] = renamed
+    return True
+
+
+def _rename_column(doc: dict[str, Any], schema: str, table: str, old: str, new: str) -> bool:
+    objects: dict[str, Any] = doc["objects"]
+    table_obj = objects.get(f"table:{schema}.{table}")
+    if table_obj is None:
+        return False
+    columns = dict(table_obj.get("columns") or {})
+    if old not in columns or new in columns:
+        return False
+    columns[new] = columns.pop(old)
+    objects[f"table:{schema}.{table}"] = {**table_obj, "columns": columns}
+    for key, obj in list(objects.items()):
+        if obj.get("deps"):
+            obj = {**obj, "deps": sorted(_swap_dep(d, schema, table, None, old, new) for d in obj["deps"])}
+        if obj.get("kind") == "sequence" and obj.get("owned_by") == f"{table}.{old}":
+            obj = {**obj, "owned_by": f"{table}.{new}"}
+        objects[key] = obj
+    return True
+
+
+def apply_renames(doc: dict[str, Any], renames: Sequence[RenameOp]) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """Rename tables and columns of `doc` as the captured renames did. Returns the RENAME statements (object key,
+    SQL relative to search_path) for the renames that apply to `doc`, and the renamed copy of `doc`."""
+    out = copy.deepcopy(doc)
+    out.setdefault("objects", {})
+    steps: list[tuple[str, str]] = []
+    for op in renames:
+        if op.kind not in _APPLIED_KINDS:
+            continue
+        if op.kind == "table" and _rename_table(out, op.schema, op.old, op.new):
+            stmt = sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(op.old), sql.Identifier(op.new))
+            steps.append((f"table:{op.schema}.{op.new}", stmt.as_string(None)))
+        elif op.kind == "column" and op.table and _rename_column(out, op.schema, op.table, op.old, op.new):
+            stmt = sql.SQL("ALTER TABLE {} RENAME COLUMN {} TO {}").format(
+                sql.Identifier(op.table), sql.Identifier(op.old), sql.Identifier(op.new))
+            steps.append((f"table:{op.schema}.{op.table}", stmt.as_string(None)))
+    return steps, out
