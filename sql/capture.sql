@@ -114,9 +114,12 @@ BEGIN
     path := path || ', pggit';
 
     my_start := (SELECT a.backend_start FROM pg_stat_get_activity(pg_backend_pid()) a);
-    DELETE FROM pggit.sessions s
-     WHERE NOT EXISTS (SELECT 1 FROM pg_stat_get_activity(NULL) a
-                        WHERE a.pid = s.pid AND a.backend_start = s.backend_start);
+    -- Prune the rows of sessions that ended (one pruner at a time; the others skip it).
+    IF pg_try_advisory_xact_lock(1885825396, 1) THEN
+        DELETE FROM pggit.sessions s
+         WHERE NOT EXISTS (SELECT 1 FROM pg_stat_get_activity(NULL) a
+                            WHERE a.pid = s.pid AND a.backend_start = s.backend_start);
+    END IF;
     INSERT INTO pggit.sessions AS s (pid, backend_start, branch_id, role_name)
     VALUES (pg_backend_pid(), my_start, target_id, pggit._invoker())
     ON CONFLICT (pid, backend_start) DO UPDATE
