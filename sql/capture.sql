@@ -26,8 +26,10 @@
 -- Note: a message is recorded as sent, so it may contain non-DDL parts (SELECT pggit.checkout(...); ...).
 --
 -- Limits of what PostgreSQL reports to event triggers: GRANT/REVOKE name no object, so they are
--- attributed to the session's branch and the guard cannot check them; shared objects (roles,
--- databases, tablespaces) are never captured. Event triggers need a superuser to install.
+-- attributed to the session's branch and the guard cannot check them; an object is judged by the
+-- schema it is in after the command, so `ALTER TABLE public.t SET SCHEMA <branch schema>` and
+-- renaming a tracked schema slip past the guard; shared objects (roles, databases, tablespaces) are
+-- never captured. Event triggers need a superuser to install.
 
 -- Which branch each live session is checked out to. Keyed by backend pid + backend start time (pids
 -- are reused); rows of sessions that ended are pruned on every checkout.
