@@ -35,7 +35,9 @@ class IntentSummary(BaseModel):
 
 
 class ConflictContext(BaseModel):
-    """Everything a resolver is shown about one merge conflict. `ours` is the target, `theirs` the source."""
+    """Everything a resolver is shown about one merge conflict. `ours` is the target, `theirs` the source;
+    `paths` name what the conflict is about ({"key"}, {"key", "column"} or {"key", "field"}, as in merge.sql),
+    and the three definitions are the values at those paths."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -47,9 +49,10 @@ class ConflictContext(BaseModel):
     object_type: str
     conflict_type: str
     severity: Literal["ERROR", "WARNING"]
-    base_def: dict[str, Any] | None
-    ours_def: dict[str, Any] | None
-    theirs_def: dict[str, Any] | None
+    paths: tuple[dict[str, str], ...] = ()
+    base_def: Any = None
+    ours_def: Any = None
+    theirs_def: Any = None
     ours_sql: str | None
     theirs_sql: str | None
     advice: str = ""
@@ -159,6 +162,7 @@ def conflict_document(context: ConflictContext) -> dict[str, Any]:
             "object_type": context.object_type,
             "conflict_type": context.conflict_type,
             "severity": context.severity,
+            "paths": [dict(p) for p in context.paths],
             "advice": context.advice,
         },
         "target_branch (ours)": context.target_branch,

@@ -1,0 +1,317 @@
+"""The LLM resolution loop: propose, validate, retry with the error, apply by policy or wait for a human."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import psycopg
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel, ConfigDict, Field
+
+from pggit_core import proposal_check
+from pggit_core.advisor import Answer, ConflictContext, ConflictResolver, Exchange, IntentSummary, Proposal
+from pggit_core.errors import ConfigError, IllegalTransition, NotFound, ResolverUnavailable, from_database_error
+
+Conn = psycopg.Connection[Any]
+Severity = Literal["ERROR", "WARNING"]
+Status = Literal["applied", "awaiting_approval", "escalated", "unavailable", "stale", "already_resolved"]
+SCHEMA_EXCERPT_LIMIT = 40
+
+
+class ResolutionPolicy(BaseModel):
+    """When a validated proposal may be applied without a person: by severity, and above a confidence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    auto_apply: frozenset[Severity] = frozenset({"WARNING"})
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class Attempt(BaseModel):
+    """One round: the resolver's answer and what validation made of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    model: str
+    prompt_hash: str
+    response_text: str
+    proposal: Proposal | None
+    error: str | None = None
+    validation: proposal_check.CheckResult | None = None
+
+
+class ConflictOutcome(BaseModel):
+    """Where one conflict ended: applied, waiting for approval, or left to a human (and why)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    conflict_id: int
+    status: Status
+    attempts: int = 0
+    reason: str | None = None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+def _intents(conn: Conn, branches: Sequence[str]) -> tuple[IntentSummary, ...]:
+    rows = conn.execute(
+        "SELECT agent_id, feature_name, description, branch_name, schema_changes FROM pggit.intents"
+        " WHERE branch_name = ANY(%s) AND status <> 'abandoned' ORDER BY id",
+        (list(branches),),
+    ).fetchall()
+    return tuple(IntentSummary(agent_id=r[0], feature_name=r[1], description=r[2], branch_name=r[3],
+                               schema_changes=tuple(r[4] or ())) for r in rows)
+
+
+def related_objects(objects: dict[str, Any], object_key: str) -> dict[str, Any]:
+    """The part of a schema document a resolver needs: the object, its table's sub-objects and its dependents."""
+    kind, _, qualified = object_key.partition(":")
+    schema, _, name = qualified.partition(".")
+    related: dict[str, Any] = {}
+    for key, obj in sorted(objects.items()):
+        if not isinstance(obj, dict):
+            continue
+        same_table = kind == "table" and obj.get("schema") == schema and obj.get("table") == name
+        if key == object_key or same_table or object_key in (obj.get("deps") or ()):
+            related[key] = obj
+        if len(related) >= SCHEMA_EXCERPT_LIMIT:
+            break
+    return related
+
+
+def load_context(conn: Conn, conflict_id: int) -> tuple[ConflictContext, bool]:
+    """The conflict as a resolver sees it, and whether it is resolved already."""
+    row = conn.execute(
+        "SELECT id, merge_id, source_branch, target_branch, object_key, object_type, conflict_type, severity,"
+        " base_def, ours_def, theirs_def, branch_a_sql, branch_b_sql, advice, resolved, paths"
+        " FROM pggit.conflicts WHERE id = %s",
+        (conflict_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"conflict {conflict_id} does not exist",
+                       hint="list open conflicts with SELECT * FROM pggit.conflicts WHERE NOT resolved")
+    snap = conn.execute("SELECT pggit.snapshot(%s)", (row[3],)).fetchone()
+    objects = snap[0].get("objects", {}) if snap is not None and isinstance(snap[0], dict) else {}
+    path_keys = [str(p.get("key", "")) for p in (row[15] or ()) if isinstance(p, dict)] or [row[4]]
+    context = ConflictContext(
+        conflict_id=row[0], merge_id=row[1], source_branch=row[2], target_branch=row[3], object_key=row[4],
+        object_type=row[5], conflict_type=row[6], severity=row[7], paths=tuple(row[15] or ()),
+        base_def=row[8], ours_def=row[9],
+        theirs_def=row[10], ours_sql=row[11], theirs_sql=row[12], advice=row[13] or "",
+        intents=_intents(conn, (row[2], row[3])),
+        schema_objects={k: v for key in path_keys for k, v in related_objects(objects, key).items()},
+    )
+    return context, bool(row[14])
+
+
+# --------------------------------------------------------------------------------------------- recording
+
+
+def _record(conn: Conn, conflict_id: int, document: dict[str, Any]) -> bool:
+    """Store the proposal document on the open conflict; False if it was resolved meanwhile."""
+    cur = conn.execute("UPDATE pggit.conflicts SET proposal = %s WHERE id = %s AND NOT resolved",
+                       (Jsonb(document), conflict_id))
+    return cur.rowcount == 1
+
+
+def _attempt_doc(attempt: Attempt) -> dict[str, Any]:
+    return attempt.model_dump(mode="json")
+
+
+def _apply(conn: Conn, conflict_id: int, script: str, notes: str) -> None:
+    """Resolve through pggit.resolve_conflict; the script goes as a bound parameter, never into SQL text."""
+    try:
+        conn.execute("SELECT pggit.resolve_conflict(%s, 'custom', %s, %s)", (conflict_id, script, notes))
+    except psycopg.Error as exc:
+        mapped = from_database_error(exc)
+        if mapped is not None:
+            raise mapped from exc
+        raise
+
+
+def _decide(context: ConflictContext, proposal: Proposal, check: proposal_check.CheckResult,
+            policy: ResolutionPolicy) -> tuple[bool, str]:
+    """May this validated proposal be applied now? (yes/no, why)."""
+    if check.needs_human:
+        return False, "validated, but a person must choose: " + "; ".join(check.notes)
+    if context.severity not in policy.auto_apply:
+        return False, f"validated; {context.severity} conflicts wait for human approval"
+    if proposal.confidence < policy.min_confidence:
+        return False, f"validated, but confidence {proposal.confidence:.2f} is below {policy.min_confidence:.2f}"
+    return True, f"validated; {context.severity} conflicts are applied automatically"
+
+
+# --------------------------------------------------------------------------------------------- the loop
+
+
+def resolve(conn: Conn, conflict_id: int, resolver: ConflictResolver | None,
+            policy: ResolutionPolicy | None = None, *, unavailable_reason: str | None = None) -> ConflictOutcome:
+    """Ask the resolver for a proposal, validate it on a scratch branch, feed failures back (bounded), then
+    apply it (policy) or leave it for approval; when nothing valid comes, the conflict stays for a human.
+    Every attempt is recorded on the conflict's `proposal` column. Without a resolver (`unavailable_reason`
+    says why) the conflict is marked for human review."""
+    policy = policy or ResolutionPolicy()
+    context, resolved = load_context(conn, conflict_id)
+    if resolved:
+        return ConflictOutcome(conflict_id=conflict_id, status="already_resolved")
+    document: dict[str, Any] = {"resolver": None, "policy": policy.model_dump(mode="json"), "attempts": [],
+                                "started_at": _now()}
+    if resolver is None:
+        return _unavailable(conn, context, document, unavailable_reason or "no resolver configured", 0)
+    document["resolver"] = resolver.name
+    attempts: list[Attempt] = []
+    history: list[Exchange] = []
+    for number in range(1, policy.max_attempts + 1):
+        try:
+            answer = resolver.propose(context, history)
+        except ResolverUnavailable as exc:
+            return _unavailable(conn, context, document, str(exc), len(attempts))
+        except ConfigError as exc:
+            _unavailable(conn, context, document, str(exc), len(attempts))
+            raise
+        attempt, problem = _try(conn, context, answer, number)
+        attempts.append(attempt)
+        document["attempts"] = [_attempt_doc(a) for a in attempts]
+        if problem is None:
+            return _accept(conn, context, document, attempt, policy)
+        if attempt.validation is not None and not attempt.validation.retryable:
+            return _escalate(conn, context, document, "stale", problem, len(attempts))
+        history.append(Exchange(response_text=answer.response_text, problem=problem))
+    reason = f"no valid proposal after {len(attempts)} attempts; last problem: {history[-1].problem}"
+    return _escalate(conn, context, document, "escalated", reason, len(attempts))
+
+
+def _try(conn: Conn, context: ConflictContext, answer: Answer, number: int) -> tuple[Attempt, str | None]:
+    base = Attempt(number=number, model=answer.model, prompt_hash=answer.prompt_hash,
+                   response_text=answer.response_text, proposal=answer.proposal, error=answer.error)
+    if answer.proposal is None:
+        return base, answer.error or "the response held no proposal"
+    check = proposal_check.check(conn, context, answer.proposal.statements)
+    attempt = base.model_copy(update={"validation": check})
+    return attempt, (None if check.ok else check.feedback())
+
+
+def _unavailable(conn: Conn, context: ConflictContext, document: dict[str, Any], reason: str,
+                 attempts: int) -> ConflictOutcome:
+    document.update(status="unavailable", reason=reason, finished_at=_now())
+    _record(conn, context.conflict_id, document)
+    return ConflictOutcome(conflict_id=context.conflict_id, status="unavailable", attempts=attempts, reason=reason)
+
+
+def _escalate(conn: Conn, context: ConflictContext, document: dict[str, Any], status: Status, reason: str,
+              attempts: int) -> ConflictOutcome:
+    document.update(status=status, reason=reason, finished_at=_now())
+    _record(conn, context.conflict_id, document)
+    return ConflictOutcome(conflict_id=context.conflict_id, status=status, attempts=attempts, reason=reason)
+
+
+def _accept(conn: Conn, context: ConflictContext, document: dict[str, Any], attempt: Attempt,
+            policy: ResolutionPolicy) -> ConflictOutcome:
+    assert attempt.proposal is not None and attempt.validation is not None
+    check = attempt.validation
+    apply_now, why = _decide(context, attempt.proposal, check, policy)
+    document["accepted"] = {
+        "attempt": attempt.number,
+        "model": attempt.model,
+        "prompt_hash": attempt.prompt_hash,
+        "statements": list(attempt.proposal.statements),
+        "script": check.script,
+        "rationale": attempt.proposal.rationale,
+        "preserved_intents": list(attempt.proposal.preserved_intents),
+        "confidence": attempt.proposal.confidence,
+        "validation": check.model_dump(mode="json"),
+    }
+    document["reason"] = why
+    if not apply_now:
+        document.update(status="awaiting_approval", finished_at=_now())
+        if not _record(conn, context.conflict_id, document):
+            return ConflictOutcome(conflict_id=context.conflict_id, status="already_resolved")
+        return ConflictOutcome(conflict_id=context.conflict_id, status="awaiting_approval",
+                               attempts=attempt.number, reason=why)
+    document.update(status="applied", approved_by=f"policy:auto-{context.severity.lower()}",
+                    approved_at=_now(), finished_at=_now())
+    with conn.transaction():
+        if not _record(conn, context.conflict_id, document):
+            return ConflictOutcome(conflict_id=context.conflict_id, status="already_resolved")
+        _apply(conn, context.conflict_id, check.script, _notes(attempt, document["approved_by"]))
+    return ConflictOutcome(conflict_id=context.conflict_id, status="applied", attempts=attempt.number, reason=why)
+
+
+def _notes(attempt: Attempt, approver: str) -> str:
+    assert attempt.proposal is not None
+    return (f"LLM proposal ({attempt.model}, prompt {attempt.prompt_hash[:12]}), approved by {approver}: "
+            f"{attempt.proposal.rationale}")
+
+
+# --------------------------------------------------------------------------------------------- approval
+
+
+def approve_proposal(conn: Conn, conflict_id: int, approver: str) -> ConflictOutcome:
+    """A person approves the recorded proposal: it is validated again against the target as it is now, then
+    applied through pggit.resolve_conflict. Only a proposal that validated and waits for approval qualifies."""
+    approver = approver.strip()
+    if not approver:
+        raise IllegalTransition("an approval needs the approver's name", hint="pass who approves, e.g. 'alice'")
+    context, resolved = load_context(conn, conflict_id)
+    if resolved:
+        return ConflictOutcome(conflict_id=conflict_id, status="already_resolved")
+    row = conn.execute("SELECT proposal FROM pggit.conflicts WHERE id = %s", (conflict_id,)).fetchone()
+    document = row[0] if row is not None and isinstance(row[0], dict) else None
+    if document is None or document.get("status") != "awaiting_approval" or "accepted" not in document:
+        raise IllegalTransition(
+            f"conflict {conflict_id} has no validated proposal waiting for approval",
+            hint="run the LLM resolution first, or resolve it by hand with pggit.resolve_conflict",
+        )
+    accepted = document["accepted"]
+    statements = [str(s) for s in accepted.get("statements", [])]
+    check = proposal_check.check(conn, context, statements)
+    if not check.ok:
+        document.update(status="escalated", reason="the recorded proposal no longer validates: " + check.feedback(),
+                        finished_at=_now())
+        _record(conn, conflict_id, document)
+        raise IllegalTransition(
+            f"the proposal for conflict {conflict_id} no longer validates; nothing was applied",
+            hint="run the LLM resolution again or resolve by hand; problems: " + check.feedback(),
+        )
+    document.update(status="applied", approved_by=approver, approved_at=_now(),
+                    revalidation=check.model_dump(mode="json"))
+    notes = (f"LLM proposal ({accepted.get('model')}, prompt {str(accepted.get('prompt_hash'))[:12]}), "
+             f"approved by {approver}: {accepted.get('rationale')}")
+    with conn.transaction():
+        if not _record(conn, conflict_id, document):
+            return ConflictOutcome(conflict_id=conflict_id, status="already_resolved")
+        _apply(conn, conflict_id, check.script, notes)
+    return ConflictOutcome(conflict_id=conflict_id, status="applied", attempts=int(accepted.get("attempt", 0)),
+                           reason=f"approved by {approver}")
+
+
+def open_conflicts(conn: Conn, source_branch: str, target_branch: str) -> list[int]:
+    """Ids of the unresolved conflicts between two branches, oldest first."""
+    rows = conn.execute(
+        "SELECT id FROM pggit.conflicts WHERE source_branch = %s AND target_branch = %s AND NOT resolved"
+        " ORDER BY id", (source_branch, target_branch)).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def resolve_all(conn: Conn, source_branch: str, target_branch: str, resolver: ConflictResolver | None,
+                policy: ResolutionPolicy | None = None, *, unavailable_reason: str | None = None,
+                ) -> list[ConflictOutcome]:
+    """Run the loop on every open conflict between two branches; once the resolver is unavailable, the rest
+    go straight to human review without asking it again."""
+    outcomes: list[ConflictOutcome] = []
+    current, reason = resolver, unavailable_reason
+    for conflict_id in open_conflicts(conn, source_branch, target_branch):
+        outcome = resolve(conn, conflict_id, current, policy, unavailable_reason=reason)
+        if outcome.status == "unavailable":
+            current, reason = None, outcome.reason
+        outcomes.append(outcome)
+    return outcomes
