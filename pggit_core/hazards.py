@@ -113,6 +113,7 @@ class DataLoss:
 
     object_key: str
     reason: str
+    column: str | None = None
 
 
 def _objects(doc: Doc) -> Mapping[str, Any]:
@@ -126,14 +127,20 @@ def _table_key(obj: Mapping[str, Any]) -> str:
 
 def _hazard(code: str, key: str, message: str, ords: Mapping[str, int], column: str | None = None) -> Hazard:
     rule = RULES[code]
+    ord_ = ords.get(f"{key}#{column}", ords.get(key)) if column else ords.get(key)
     return Hazard(code=code, severity=rule.severity, object_key=key, column=column, message=message,
-                  advice=rule.advice, ord=ords.get(key))
+                  advice=rule.advice, ord=ord_)
 
 
-def _first_ords(steps: Iterable[PlanStep]) -> dict[str, int]:
+def first_ords(steps: Iterable[PlanStep]) -> dict[str, int]:
+    """The first step of each object, and of each column named in a step's fields (`key#column`)."""
     ords: dict[str, int] = {}
     for step in steps:
         ords.setdefault(step.object_key, step.ord)
+        for field in step.fields:
+            parts = field.split(".")
+            if len(parts) >= 2 and parts[0] == "columns":
+                ords.setdefault(f"{step.object_key}#{parts[1]}", step.ord)
     return ords
 
 
@@ -150,7 +157,7 @@ def _built_concurrently(steps: Sequence[PlanStep], key: str) -> bool:
 def lint(steps: Sequence[PlanStep], from_doc: Doc, to_doc: Doc, renames: Sequence[Rename] = ()) -> tuple[Hazard, ...]:
     """The hazards of the plan that turns `from_doc` into `to_doc` (steps as `pggit._plan` returns them)."""
     before, after = _objects(from_doc), _objects(to_doc)
-    ords = _first_ords(steps)
+    ords = first_ords(steps)
     found: list[Hazard] = []
     for key in sorted(before.keys() - after.keys()):
         found.extend(_removed(key, before[key], ords))
@@ -305,10 +312,10 @@ def data_losses(from_doc: Doc, to_doc: Doc) -> tuple[DataLoss, ...]:
             extra = " (NOT NULL without a default: re-adding it fails while the table has rows)" if (
                 spec.get("not_null") and spec.get("default") is None and not spec.get("identity")) else ""
             losses.append(DataLoss(key, f"column {name}.{col} is re-added empty: its data was dropped by the up "
-                                        f"migration and is not restored{extra}"))
+                                        f"migration and is not restored{extra}", col))
         for col in sorted(old_cols.keys() & new_cols.keys()):
             a, b = str(old_cols[col].get("type")), str(new_cols[col].get("type"))
             if a != b and classify(a, b) is TypeChange.narrowing:
                 losses.append(DataLoss(key, f"column {name}.{col} goes back to {a}, but values narrowed to {b} by "
-                                            "the up migration (truncated or rounded) stay as they are"))
+                                            "the up migration (truncated or rounded) stay as they are", col))
     return tuple(losses)

@@ -1,0 +1,207 @@
+"""The text of migration files: the header (name, version, parents, snapshots, hazards) and the up/down bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from psycopg import sql
+
+from pggit_core.hazards import DataLoss, Hazard, first_ords
+from pggit_core.migration_steps import PlanStep
+
+if TYPE_CHECKING:
+    from pggit_core.migrations import Migration
+
+MARKER = "-- pggit-migration: 1"
+OUTSIDE = "-- pggit: outside the transaction:"
+BEGIN = "BEGIN;"
+COMMIT = "COMMIT;"
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a migration file's header says, read back from the file."""
+
+    direction: str
+    name: str
+    version: str
+    parents: tuple[str, ...]
+    branch: str | None
+    from_snapshot: str
+    to_snapshot: str
+
+
+def _comment(text: str, indent: str = "") -> list[str]:
+    return [f"-- {indent}{line}".rstrip() for line in text.splitlines() or [""]]
+
+
+def header(migration: Migration, direction: str) -> list[str]:
+    """The header comment lines of the up or down file."""
+    up = direction == "up"
+    lines = [
+        MARKER,
+        f"-- direction: {direction}",
+        f"-- name: {migration.name}",
+        f"-- version: {migration.version}",
+        f"-- parents: {' '.join(migration.parents) if migration.parents else '(none)'}",
+        f"-- branch: {migration.branch or '(commits)'}",
+        f"-- from_snapshot: {migration.from_snapshot}",
+        f"-- to_snapshot: {migration.to_snapshot}",
+    ]
+    if migration.commits:
+        lines.append(f"-- commits: {' '.join(str(c) for c in migration.commits)}")
+    for merge in migration.merges:
+        lines.append(f"-- merged: {merge}")
+    lines.extend(_hazard_lines(migration.hazards if up else migration.down_hazards))
+    if not up:
+        lines.extend(_loss_lines(migration.data_losses))
+    if up:
+        lines.append(f"-- applies {migration.from_snapshot[:12]} -> {migration.to_snapshot[:12]}; "
+                     "`pggit migrate apply` refuses a database whose schema is not from_snapshot.")
+    else:
+        lines.append(f"-- reverts {migration.to_snapshot[:12]} -> {migration.from_snapshot[:12]}.")
+    return lines
+
+
+def _hazard_lines(hazards: Sequence[Hazard]) -> list[str]:
+    if not hazards:
+        return ["-- hazards: none"]
+    errors = sum(1 for h in hazards if h.severity == "error")
+    lines = [f"-- hazards: {len(hazards)} ({errors} error{'s' if errors != 1 else ''}, "
+             f"{len(hazards) - errors} warning{'s' if len(hazards) - errors != 1 else ''})"]
+    for h in hazards:
+        lines.append(f"--   {h.code} {h.severity}: {h.message}")
+        lines.extend(_comment(f"advice: {h.advice}", "    "))
+    return lines
+
+
+def _loss_lines(losses: Sequence[DataLoss]) -> list[str]:
+    if not losses:
+        return ["-- reversible: yes"]
+    lines = [f"-- reversible: no, {len(losses)} part{'s' if len(losses) != 1 else ''} cannot be undone:"]
+    lines.extend(f"--   {loss.object_key}: {loss.reason}" for loss in losses)
+    return lines
+
+
+def _search_path(schema: str, local: bool) -> str:
+    stmt = sql.SQL("SET LOCAL search_path = {};" if local else "SET search_path = {};").format(sql.Identifier(schema))
+    return stmt.as_string(None)
+
+
+def _schema_of(step: PlanStep) -> str:
+    name = step.object_name
+    return name.split(".", 1)[0] if "." in name else "public"
+
+
+def body(steps: Sequence[PlanStep], notes: Mapping[int, Sequence[str]]) -> list[str]:
+    """The statements: a transaction for what can run in one, then each statement that cannot, alone."""
+    inside = [s for s in steps if s.no_transaction_reason() is None]
+    outside = [s for s in steps if s.no_transaction_reason() is not None]
+    lines: list[str] = []
+    if inside:
+        lines += [BEGIN, "SET LOCAL check_function_bodies = off;"]
+        schema = None
+        for step in inside:
+            if _schema_of(step) != schema:
+                schema = _schema_of(step)
+                lines.append(_search_path(schema, local=True))
+            lines.append("")
+            lines.extend(_note_lines(notes.get(step.ord, ())))
+            lines.append(step.sql)
+        lines += ["", COMMIT]
+    for step in outside:
+        lines += ["", f"{OUTSIDE} {step.no_transaction_reason()}"]
+        lines.extend(_note_lines(notes.get(step.ord, ())))
+        lines += [_search_path(_schema_of(step), local=False), step.sql]
+    return lines
+
+
+def _note_lines(notes: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for note in notes:
+        out.extend(_comment(note))
+    return out
+
+
+def up_text(migration: Migration) -> str:
+    notes: dict[int, list[str]] = {}
+    for h in migration.hazards:
+        if h.ord is not None:
+            notes.setdefault(h.ord, []).append(f"{h.code} {h.severity}: {h.message}")
+    return "\n".join([*header(migration, "up"), "", *body(migration.up_steps, notes)]) + "\n"
+
+
+def down_text(migration: Migration) -> str:
+    notes: dict[int, list[str]] = {}
+    ords = first_ords(migration.down_steps)
+    for loss in migration.data_losses:
+        target = ords.get(f"{loss.object_key}#{loss.column}", ords.get(loss.object_key)) if loss.column else (
+            ords.get(loss.object_key))
+        if target is not None:
+            notes.setdefault(target, []).append(f"DATA LOSS (irreversible): {loss.reason}")
+    for h in migration.down_hazards:
+        if h.ord is not None:
+            notes.setdefault(h.ord, []).append(f"{h.code} {h.severity}: {h.message}")
+    return "\n".join([*header(migration, "down"), "", *body(migration.down_steps, notes)]) + "\n"
+
+
+def read_header(text: str) -> Header | None:
+    """The header of a pggit migration file, or None when the text is not one."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != MARKER:
+        return None
+    fields: dict[str, str] = {}
+    for line in lines[1:]:
+        if not line.startswith("-- "):
+            break
+        key, sep, value = line[3:].partition(": ")
+        if sep and key.isidentifier() and key not in fields:
+            fields[key] = value.strip()
+    try:
+        parents = () if fields["parents"] == "(none)" else tuple(fields["parents"].split())
+        return Header(direction=fields["direction"], name=fields["name"], version=fields["version"],
+                      parents=parents, branch=None if fields["branch"] == "(commits)" else fields["branch"],
+                      from_snapshot=fields["from_snapshot"], to_snapshot=fields["to_snapshot"])
+    except KeyError:
+        return None
+
+
+@dataclass(frozen=True)
+class Sections:
+    """An up/down file split for execution: the transactional script and each statement that runs alone."""
+
+    transaction: str
+    outside: tuple[str, ...]
+
+
+def split_sections(text: str) -> Sections:
+    """Split a migration file we wrote into its transaction body and its outside-the-transaction statements.
+    Raises ValueError when the file no longer has that shape (edited by hand beyond recognition)."""
+    lines = text.splitlines()
+    try:
+        begin = lines.index(BEGIN)
+        commit = len(lines) - 1 - lines[::-1].index(COMMIT)
+    except ValueError:
+        begin = commit = -1
+    if begin == -1 or commit < begin:
+        transaction = ""
+        rest = lines
+    else:
+        transaction = "\n".join(lines[begin + 1:commit]).strip()
+        rest = lines[commit + 1:]
+    outside: list[str] = []
+    current: list[str] = []
+    for line in [*rest, OUTSIDE]:
+        if line.startswith(OUTSIDE) or line.startswith("SET search_path = "):
+            if "\n".join(current).strip():
+                outside.append("\n".join(current).strip())
+            if line.startswith("SET search_path = "):
+                outside.append(line.strip())
+            current = []
+        elif not line.startswith("--"):
+            current.append(line)
+    if not transaction and not outside:
+        raise ValueError("no BEGIN; ... COMMIT; block and no outside statements")
+    return Sections(transaction=transaction, outside=tuple(outside))

@@ -1,0 +1,318 @@
+"""Migrations from committed work: `MigrationGenerator` (branch or commit range -> `Migration`) and the value."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+from pggit_core import hazards as lint_mod
+from pggit_core import migration_files, migration_render, migration_verify
+from pggit_core.errors import InvalidInput, InvalidName, MigrationError
+from pggit_core.hazards import DataLoss, Hazard
+from pggit_core.migration_files import FormatStyle
+from pggit_core.migration_steps import ChangeKind, PlanStep
+from pggit_core.renames import RenameOp, apply_renames, renames_in
+from pggit_core.store import migrations as store
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+EMPTY_DOC: dict[str, Any] = {"format": 1, "objects": {}}
+Recorder = Callable[["Migration", str], AbstractContextManager[None]]
+
+
+def validate_name(name: str) -> str:
+    """A migration name goes into file names: lowercase letters, digits and underscores, starting with a letter."""
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise InvalidName(f"invalid migration name {name!r}",
+                          hint="use lowercase letters, digits and underscores, starting with a letter, at most 63 "
+                               "characters (e.g. auth_feature)")
+    return name
+
+
+class Migration(BaseModel):
+    """A generated migration: up and down plans between two snapshots, their hazards and their files."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: str
+    name: str
+    branch: str | None
+    parents: tuple[str, ...] = ()
+    from_snapshot: str
+    to_snapshot: str
+    up_steps: tuple[PlanStep, ...]
+    down_steps: tuple[PlanStep, ...]
+    hazards: tuple[Hazard, ...] = ()
+    down_hazards: tuple[Hazard, ...] = ()
+    data_losses: tuple[DataLoss, ...] = ()
+    commits: tuple[int, ...] = ()
+    merges: tuple[str, ...] = ()
+    from_doc: dict[str, Any]
+    to_doc: dict[str, Any]
+    _recorder: Recorder | None = PrivateAttr(default=None)
+
+    @property
+    def up_sql(self) -> str:
+        return migration_render.up_text(self)
+
+    @property
+    def down_sql(self) -> str:
+        return migration_render.down_text(self)
+
+    @property
+    def verify_sql(self) -> str:
+        return migration_verify.verify_text(self)
+
+    @property
+    def reversible(self) -> bool:
+        """False when the down migration cannot bring back everything the up migration destroys."""
+        return not self.data_losses
+
+    @property
+    def has_errors(self) -> bool:
+        return any(h.severity == "error" for h in self.hazards)
+
+    def summary(self) -> dict[str, Any]:
+        """What `--format json` prints about a migration."""
+        return {
+            "version": self.version, "name": self.name, "branch": self.branch, "parents": list(self.parents),
+            "from_snapshot": self.from_snapshot, "to_snapshot": self.to_snapshot,
+            "statements": {"up": len(self.up_steps), "down": len(self.down_steps)},
+            "hazards": [h.model_dump(mode="json") for h in self.hazards],
+            "down_hazards": [h.model_dump(mode="json") for h in self.down_hazards],
+            "reversible": self.reversible,
+            "irreversible": [{"object_key": d.object_key, "reason": d.reason} for d in self.data_losses],
+            "commits": list(self.commits), "merges": list(self.merges),
+        }
+
+    def write_to_file(self, directory: Path | str,
+                      format_style: FormatStyle | str = FormatStyle.plain) -> tuple[Path, ...]:
+        """Write the migration into a folder (all files or none) and update its `pggit.sum`; when the migration
+        came from a database, record it in `pggit.migrations` in the same step. Parents are set to the folder's
+        latest migration. Returns the paths written."""
+        try:
+            style = FormatStyle(format_style)
+        except ValueError as exc:
+            raise InvalidInput(f"unknown format style {format_style!r}",
+                               hint="use plain, flyway or sqitch") from exc
+        folder = Path(directory)
+        prepared = migration_files.prepare(self, folder)
+        own = {k: v for k, v in migration_files.render(prepared, style, folder).items()
+               if k not in (migration_files.SUM_FILE, migration_files.SQITCH_PLAN)}
+        recording = self._recorder(prepared, migration_files.checksum(own)) if self._recorder else nullcontext()
+        with recording:
+            return migration_files.write(prepared, folder, style)
+
+
+def _conn_of(client: Any) -> psycopg.Connection[Any]:
+    if isinstance(client, psycopg.Connection):
+        return client
+    for attr in ("conn", "connection", "_conn"):
+        conn = getattr(client, attr, None)
+        if isinstance(conn, psycopg.Connection):
+            return conn
+    raise InvalidInput("MigrationGenerator needs a PgGitClient (or a psycopg connection)",
+                       hint="pass MigrationGenerator(PgGitClient(conn))")
+
+
+def _commit_id(item: Any) -> int:
+    if isinstance(item, bool):
+        raise InvalidInput(f"not a commit: {item!r}", hint="pass commits from client.log(...) or commit ids")
+    if isinstance(item, int):
+        return item
+    if isinstance(item, dict):
+        value = item.get("commit_id", item.get("id"))
+    else:
+        value = getattr(item, "commit_id", getattr(item, "id", None))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise InvalidInput(f"not a commit: {item!r}", hint="pass commits from client.log(...) or commit ids")
+
+
+class MigrationGenerator:
+    """Turns committed history into a `Migration` (the seed's API): a branch's work since it diverged (main:
+    since its last generated migration, else since its first commit), or a contiguous range of commits."""
+
+    def __init__(self, client: Any, *, concurrent_indexes: bool = False,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.conn = _conn_of(client)
+        self.concurrent_indexes = concurrent_indexes
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._issued: set[str] = set()
+
+    # -------------------------------------------------------------------------------------------- ranges
+
+    def generate_from_branch(self, branch: str, name: str) -> Migration:
+        """Everything committed on `branch` since it diverged from its parent; for main, since main's last
+        generated migration (recorded in `pggit.migrations`) or else since main's first commit."""
+        validate_name(name)
+        ref = store.branch(self.conn, branch)
+        if ref.head_commit_id is None:
+            raise MigrationError(f"nothing to generate: branch {branch!r} has no commits",
+                                 hint=f"commit its work first (`pggit commit -m ... --branch {branch}`)")
+        head = store.commit(self.conn, ref.head_commit_id)
+        chain = self._chain(head)
+        start: store.CommitRef | None
+        if ref.base_commit_id is not None and branch != "main":
+            start = store.commit(self.conn, ref.base_commit_id)
+            since = f"it diverged at commit {start.id}"
+        else:
+            start = store.first_commit(self.conn, ref.id)
+            since = f"main's first commit ({start.id})" if start else "the beginning"
+        last = store.last_migration(self.conn, branch)
+        if last is not None and last.to_snapshot is not None:
+            covered = next((c for c in chain if c.snapshot_hash == last.to_snapshot), None)
+            if covered is not None:
+                start, since = covered, f"migration {last.version}_{last.name} (commit {covered.id})"
+        commits = [c.id for c in chain if start is None or c.id > start.id]
+        from_hash = start.snapshot_hash if start is not None else None
+        return self._build(name, branch, from_hash, head.snapshot_hash, commits, since)
+
+    def generate_from_commits(self, commits: Sequence[Any], name: str) -> Migration:
+        """The changes made by a contiguous range of commits (any order; e.g. `client.log("main", limit=10)`):
+        from the oldest one's parent to the newest. Commits already covered by the branch's last generated
+        migration are left out."""
+        validate_name(name)
+        ids = sorted({_commit_id(c) for c in commits})
+        if not ids:
+            raise MigrationError("nothing to generate: no commits were given",
+                                 hint="pass commits, e.g. client.log('main', limit=10)")
+        refs = [store.commit(self.conn, i) for i in ids]
+        for older, newer in zip(refs, refs[1:], strict=False):
+            if newer.parent_id != older.id:
+                raise InvalidInput(f"the commits are not one contiguous history: commit {newer.id}'s parent is "
+                                   f"{newer.parent_id}, not {older.id}",
+                                   hint="pass consecutive commits of one branch (as client.log returns them)")
+        start = store.commit(self.conn, refs[0].parent_id) if refs[0].parent_id is not None else None
+        branch_name = self._branch_name(refs[-1].branch_id)
+        since = f"commit {start.id}" if start else "an empty schema"
+        last = store.last_migration(self.conn, branch_name) if branch_name else None
+        if last is not None and last.to_snapshot is not None:
+            covered = [r for r in refs if r.snapshot_hash == last.to_snapshot]
+            if covered:
+                start, since = covered[-1], f"migration {last.version}_{last.name} (commit {covered[-1].id})"
+        in_range = [r.id for r in refs if start is None or r.id > start.id]
+        if not in_range:
+            raise MigrationError(f"nothing to generate: commits {ids[0]}..{ids[-1]} are already in migration "
+                                 f"{last.version if last else ''}", hint="commit new work first")
+        return self._build(name, branch_name, start.snapshot_hash if start else None, refs[-1].snapshot_hash,
+                           in_range, since)
+
+    def _branch_name(self, branch_id: int) -> str | None:
+        row = self.conn.execute("SELECT name FROM pggit.branches WHERE id = %s", (branch_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _chain(self, head: store.CommitRef) -> list[store.CommitRef]:
+        """Head and its ancestors along parent_id, oldest first."""
+        chain = [head]
+        while chain[-1].parent_id is not None:
+            chain.append(store.commit(self.conn, chain[-1].parent_id))
+        return chain[::-1]
+
+    # --------------------------------------------------------------------------------------------- build
+
+    def _build(self, name: str, branch: str | None, from_hash: str | None, to_hash: str, commits: list[int],
+               since: str) -> Migration:
+        from_doc = store.snapshot_doc(self.conn, from_hash) if from_hash else dict(EMPTY_DOC)
+        from_hash = from_hash or store.snapshot_hash(self.conn, from_doc)
+        if from_hash == to_hash:
+            where = f"branch {branch!r}" if branch else "these commits"
+            raise MigrationError(f"nothing to generate: {where} has no schema change since {since}",
+                                 hint="nothing was written; commit schema changes first")
+        to_doc = store.snapshot_doc(self.conn, to_hash)
+        renames = self._renames(commits)
+        up, up_base = self._plan(from_doc, to_doc, renames)
+        down, down_base = self._plan(to_doc, from_doc, [r.reversed() for r in reversed(renames)])
+        if not up:
+            raise MigrationError(f"nothing to generate: the schema documents differ but the plan since {since} "
+                                 "is empty", hint="nothing was written")
+        if self.concurrent_indexes:
+            up = _concurrent_indexes(up, from_doc, to_doc)
+        migration = Migration(
+            version=self._version(), name=name, branch=branch,
+            parents=self._parents(from_hash), from_snapshot=from_hash, to_snapshot=to_hash,
+            up_steps=tuple(up), down_steps=tuple(down),
+            hazards=lint_mod.lint(up, up_base, to_doc, [r.as_lint() for r in renames]),
+            down_hazards=lint_mod.lint(down, down_base, from_doc),
+            data_losses=lint_mod.data_losses(up_base, to_doc),
+            commits=tuple(commits), merges=tuple(self._merges(commits)),
+            from_doc=from_doc, to_doc=to_doc)
+        migration._recorder = self._record
+        return migration
+
+    def _plan(self, a: dict[str, Any], b: dict[str, Any],
+              renames: Sequence[RenameOp]) -> tuple[list[PlanStep], dict[str, Any]]:
+        """The steps turning `a` into `b`: RENAME statements for captured renames, then `pggit._plan` from the
+        renamed `a`; and that renamed `a` (the base hazards are judged against)."""
+        start, renamed = apply_renames(a, renames)
+        rows = store.plan(self.conn, renamed, b)
+        steps = [PlanStep(ord=i, object_key=key, change="rename", fields=(), statement=text)
+                 for i, (key, text) in enumerate(start, start=1)]
+        steps += [PlanStep(ord=len(start) + int(r[0]), object_key=str(r[1]), change=str(r[2]),
+                           fields=tuple(r[3] or ()), statement=str(r[4])) for r in rows]
+        return steps, renamed
+
+    def _renames(self, commits: list[int]) -> list[RenameOp]:
+        ids = list(commits)
+        for _merge_id, source, base, source_head in store.merges_into(self.conn, commits):
+            ids += store.source_commits(self.conn, source, base, source_head)
+        return renames_in(store.statements_of(self.conn, sorted(set(ids))))
+
+    def _merges(self, commits: list[int]) -> list[str]:
+        return [f"{source} (merge {merge_id})" for merge_id, source, _b, _h in store.merges_into(self.conn, commits)]
+
+    def _parents(self, from_hash: str) -> tuple[str, ...]:
+        row = self.conn.execute("SELECT version FROM pggit.migrations WHERE to_snapshot = %s ORDER BY version DESC "
+                                "LIMIT 1", (from_hash,)).fetchone()
+        return () if row is None else (str(row[0]),)
+
+    def _version(self) -> str:
+        base = self._clock().astimezone(UTC).strftime("%Y%m%d%H%M%S")
+        taken = store.versions_with_prefix(self.conn, base) | {v for v in self._issued if v.startswith(base)}
+        version = base
+        counter = 1
+        while version in taken:
+            if counter > 99:
+                raise MigrationError("more than 99 migrations generated in one second", hint="try again")
+            version = f"{base}_{counter:02d}"
+            counter += 1
+        self._issued.add(version)
+        return version
+
+    @contextmanager
+    def _record(self, migration: Migration, checksum: str) -> Iterator[None]:
+        """Record the migration in `pggit.migrations` in a transaction that commits only if the files are
+        written."""
+        try:
+            with self.conn.transaction():
+                store.record(self.conn, version=migration.version, name=migration.name,
+                             branch_name=migration.branch, parents=migration.parents,
+                             from_snapshot=migration.from_snapshot, to_snapshot=migration.to_snapshot,
+                             checksum=checksum)
+                yield
+        except psycopg.errors.UniqueViolation as exc:
+            raise MigrationError(f"migration version {migration.version} is already recorded in pggit.migrations",
+                                 hint="generate the migration again for a new version") from exc
+
+
+def _concurrent_indexes(steps: list[PlanStep], from_doc: dict[str, Any], to_doc: dict[str, Any]) -> list[PlanStep]:
+    """Build new indexes on tables that already exist with CREATE INDEX CONCURRENTLY (outside the transaction)."""
+    before, after = from_doc.get("objects", {}), to_doc.get("objects", {})
+    out: list[PlanStep] = []
+    for step in steps:
+        words = step.statement.lstrip().split(maxsplit=2)
+        obj = after.get(step.object_key) or {}
+        table_key = f"table:{obj.get('schema')}.{obj.get('table')}"
+        if (step.kind == "index" and step.change_kind in (ChangeKind.create, ChangeKind.alter, ChangeKind.rebuild)
+                and words[:2] in (["CREATE", "INDEX"], ["CREATE", "UNIQUE"]) and table_key in before):
+            head = "CREATE UNIQUE INDEX" if words[1] == "UNIQUE" else "CREATE INDEX"
+            rest = step.statement.lstrip()[len(head):]
+            step = step.model_copy(update={"statement": f"{head} CONCURRENTLY{rest}"})
+        out.append(step)
+    return out
