@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from pggit_core.errors import InvalidInput
 from pggit_core.statements import DEFAULT_SCHEMA, Action, Kind, Statement, Touch, parse
 
+__all__ = ["DEFAULT_SCHEMA", "DECLARED", "MODIFYING", "DryRunReport", "Footprint", "FootprintObject", "build",
+           "from_statements", "table_key"]
+
 # Actions that change an object (everything but a plain reference).
 MODIFYING = frozenset({Action.CREATE, Action.ALTER, Action.DROP, Action.RENAME, Action.RETYPE, Action.DATA,
                        Action.UNKNOWN, "declared"})

@@ -7,9 +7,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pggit_core.footprint import DECLARED, FootprintObject, table_key
+from pydantic import BaseModel, ConfigDict
+
+from pggit_core.footprint import DECLARED, MODIFYING, FootprintObject, table_key
 from pggit_core.statements import Action, Kind
+
+# The seed's advice for a TABLE conflict; rendered from the reader's side (``agent`` = the other agent).
+COORDINATE_PREFIX = "Coordinate with "
+COORDINATE_WITH = COORDINATE_PREFIX + "{agent} agent, consider sequential application"
 
 
 class ConflictType(StrEnum):
@@ -103,8 +110,9 @@ class _Acc:
             msugg.extend(x for x in sugg if x not in msugg)
 
 
-def _sequential(first: Party, second: Party, why: str) -> str:
-    return f"apply sequentially: {first.label} first, then {second.label} ({why})"
+def _sequential(first: Party, second: Party, why: str = "") -> str:
+    reason = f" ({why})" if why else ""
+    return f"apply sequentially: {first.label} first, then {second.label}{reason}"
 
 
 def _directional(a: Party, b: Party) -> _Acc:
@@ -124,7 +132,8 @@ def _directional(a: Party, b: Party) -> _Acc:
             found.add(ConflictType.RENAME, Severity.ERROR, o.display,
                 f"{a.label} renames {o.display} ({o.detail}), which {b.label} also uses: agree on the name first, "
                 f"then {_sequential(b, a, 'the rename goes last').removeprefix('apply ')}", o.table_key)
-        elif o.action in {Action.DROP, Action.RETYPE} and touched_by_b:
+        elif o.action in {Action.DROP, Action.RETYPE} and touched_by_b and not (
+                o.kind in {Kind.COLUMN, Kind.FUNCTION} and b_keys.get(o.key, set()) & MODIFYING):
             verb = "drops" if o.action == Action.DROP else "changes the type of"
             found.add(ConflictType.DEPENDENCY, Severity.ERROR, o.display,
                 f"{a.label} {verb} {o.display}, which {b.label} depends on: rework one of them or "
@@ -198,11 +207,10 @@ def between(new: Party, other: Party) -> list[Finding]:
     b_tables = {o.table_key for o in other.objects if o.table_key and o.modifying}
     shared = sorted(t for t in a_tables & b_tables if t and t not in covered)
     if shared:
-        names = ", ".join(_table_display(t) for t in shared)
         acc.items[(ConflictType.TABLE, Severity.WARNING)] = (
             {_table_display(t) for t in shared},
-            [f"Coordinate with {other.agent_id} agent, consider sequential application",
-             _sequential(first, second, "both change " + names)], set(shared))
+            [COORDINATE_WITH.format(agent=other.agent_id),
+             _sequential(first, second)], set(shared))
     findings = [Finding(ctype, sev, tuple(sorted(objs)), tuple(sugg), other=other)
                 for (ctype, sev), (objs, sugg, _) in acc.items.items()]
     return sorted(findings, key=lambda f: (f.severity != Severity.ERROR, f.conflict_type, f.affected_objects))
@@ -281,3 +289,107 @@ def partition_conflicts(new: Party, agent_type: str, partitions: Sequence[Partit
                                 f"{part.agent_type} explicitly (cross-partition change), or hand the change to "
                                 f"{part.agent_type}",), owner=part.agent_type))
     return out
+
+
+# ---------------------------------------------------------------------------------------------- intent values
+
+
+class RiskLevel(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class IntentStatus(StrEnum):
+    REGISTERED = "registered"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    PENDING_REVIEW = "pending_review"
+    CONFLICTED = "conflicted"
+    MERGED = "merged"
+    ABANDONED = "abandoned"
+
+
+LIVE_STATUSES = (IntentStatus.REGISTERED, IntentStatus.IN_PROGRESS, IntentStatus.COMPLETED,
+                 IntentStatus.PENDING_REVIEW, IntentStatus.CONFLICTED)
+
+
+class IntentConflict(BaseModel):
+    """A conflict of an intent with another live intent, a table lock or a partition owner. Seen from
+    ``intent_id``: ``other_*`` is the other side (None for LOCK / PARTITION, which name ``owner``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int | None
+    intent_id: int | None
+    other_intent_id: int | None
+    conflict_type: ConflictType
+    severity: Severity
+    affected_objects: list[str]
+    resolution_suggestions: list[str]
+    reviewed: bool = False
+    resolution_notes: str | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    created_at: datetime | None = None
+    owner: str | None = None
+    agent_id: str | None = None
+    feature_name: str | None = None
+    other_agent_id: str | None = None
+    other_feature_name: str | None = None
+
+    @property
+    def conflicting_with(self) -> str:
+        """``claude-auth (oauth_support)``, or the lock / partition owner."""
+        if self.other_agent_id is not None:
+            return f"{self.other_agent_id} ({self.other_feature_name})"
+        kind = "lock held by" if self.conflict_type == ConflictType.LOCK else "partition"
+        return f"{kind} {self.owner}"
+
+
+class Intent(BaseModel):
+    """A registered intent: who will change what, on which branch, and where it stands."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    agent_id: str
+    feature_name: str
+    description: str
+    branch_name: str
+    status: IntentStatus
+    risk_level: RiskLevel
+    schema_changes: list[str]
+    tables_affected: list[str]
+    footprint: list[dict[str, Any]]
+    footprint_warnings: list[str]
+    agent_type: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    merged_at: datetime | None = None
+    updated_at: datetime
+    dry_run: dict[str, Any] | None = None
+    conflicts: list[IntentConflict] = []
+
+    @property
+    def risk(self) -> RiskLevel:
+        return self.risk_level
+
+
+class CheckResult(BaseModel):
+    """A pre-flight check: the same analysis as registration, nothing recorded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agent_id: str
+    feature_name: str
+    tables: list[str]
+    footprint: list[dict[str, Any]]
+    footprint_warnings: list[str]
+    conflicts: list[IntentConflict]
+
+    @property
+    def blocking(self) -> bool:
+        return any(c.severity == Severity.ERROR for c in self.conflicts)

@@ -78,10 +78,14 @@ class Statement:
     modelled: bool
     touches: tuple[Touch, ...]
 
+    runs_query: bool = False
+
     @property
     def executable(self) -> bool:
-        """Safe to run in a rolled-back dry run: modelled DDL only (no DO blocks, no data changes)."""
-        return self.modelled and self.command.split(" ")[0] in {"CREATE", "ALTER", "DROP", "COMMENT"}
+        """Safe to run in a rolled-back dry run: modelled DDL that runs no query (no DO blocks, no data
+        changes, no CREATE TABLE AS / materialized views)."""
+        return (self.modelled and not self.runs_query
+                and self.command.split(" ")[0] in {"CREATE", "ALTER", "DROP", "COMMENT"})
 
 
 # ---------------------------------------------------------------------------------------------- splitting
@@ -129,7 +133,9 @@ def parse_one(text: str, index: int = 0) -> Statement:
     if isinstance(tree, exp.Command):
         return _command(text, index)
     touches = _modelled(tree, text, index)
-    return Statement(index, text, _command_name(tree), True, tuple(sorted(set(touches))))
+    runs_query = isinstance(tree, exp.Create) and isinstance(tree.expression, exp.Query) and (
+        str(tree.args.get("kind") or "").upper() != "VIEW" or _is_materialized(tree))
+    return Statement(index, text, _command_name(tree), True, tuple(sorted(set(touches))), runs_query)
 
 
 # ---------------------------------------------------------------------------------------------- names

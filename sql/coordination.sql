@@ -99,6 +99,13 @@ BEGIN
     IF NEW.status IN ('merged', 'abandoned') THEN
         UPDATE pggit.intent_objects SET live = false WHERE intent_id = NEW.id AND live;
     END IF;
+    -- An abandoned intent's open conflicts are moot: close them, saying why.
+    IF NEW.status = 'abandoned' THEN
+        UPDATE pggit.intent_conflicts c
+           SET reviewed = true, resolved_by = current_user, resolved_at = now(),
+               resolution_notes = format('intent %s (%s / %s) was abandoned', NEW.id, NEW.agent_id, NEW.feature_name)
+         WHERE (c.intent_id = NEW.id OR c.other_intent_id = NEW.id) AND NOT c.reviewed;
+    END IF;
     RETURN NULL;
 END
 $fn$;

@@ -1,0 +1,240 @@
+"""Reads and writes of pggit.intents, intent_objects (the footprint index) and intent_conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from pggit_core.errors import AlreadyExists, IllegalTransition, NotFound, PgGitError, from_database_error
+from pggit_core.footprint import Footprint, FootprintObject
+from pggit_core.intents import (
+    COORDINATE_PREFIX,
+    COORDINATE_WITH,
+    LIVE_STATUSES,
+    Finding,
+    Intent,
+    IntentConflict,
+    IntentStatus,
+    Party,
+    RiskLevel,
+)
+
+Conn = psycopg.Connection[Any]
+
+_INTENT_SELECT = """SELECT i.id, i.agent_id, i.feature_name, i.description, i.branch_name, i.status, i.risk_level,
+    i.schema_changes, i.tables_affected, i.footprint, i.footprint_warnings, i.agent_type, i.created_at,
+    i.started_at, i.completed_at, i.merged_at, i.updated_at, i.dry_run
+  FROM pggit.intents i"""
+
+_CONFLICT_SELECT = """
+SELECT c.id, c.intent_id, c.other_intent_id, c.conflict_type, c.severity, c.affected_objects,
+       c.resolution_suggestions, c.reviewed, c.resolution_notes, c.resolved_by, c.resolved_at, c.created_at,
+       c.owner, i.agent_id AS agent_id, i.feature_name AS feature_name,
+       o.agent_id AS other_agent_id, o.feature_name AS other_feature_name
+  FROM pggit.intent_conflicts c
+  JOIN pggit.intents i ON i.id = c.intent_id
+  LEFT JOIN pggit.intents o ON o.id = c.other_intent_id"""
+
+
+def _database_error(exc: psycopg.Error) -> PgGitError | psycopg.Error:
+    mapped = from_database_error(exc)
+    return mapped if mapped is not None else exc
+
+
+def set_reason(conn: Conn, reason: str) -> None:
+    """The reason recorded with the next status changes of this transaction (pggit.intent_events.reason)."""
+    conn.execute("SELECT set_config('pggit.reason', %s, true)", (reason,))
+
+
+def lock_footprint(conn: Conn, keys: Sequence[str]) -> None:
+    """Serialize with every registration sharing a key: transaction-level advisory locks, taken in one
+    global order (by hash) so overlapping registrations never deadlock."""
+    conn.execute(
+        """SELECT pg_advisory_xact_lock(h)
+             FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(%s::text[]) AS u(k) ORDER BY 1) s""",
+        (list(keys),))
+
+
+def live_duplicate(conn: Conn, agent_id: str, feature_name: str) -> int | None:
+    row = conn.execute("SELECT id FROM pggit.intents WHERE agent_id = %s AND feature_name = %s "
+                       "AND status NOT IN ('merged', 'abandoned')", (agent_id, feature_name)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def overlapping(conn: Conn, footprint: Footprint) -> list[Party]:
+    """Live intents whose footprint shares a table or object key with ``footprint`` (through the index)."""
+    tables = sorted({o.table_key for o in footprint.objects if o.table_key})
+    keys = sorted({o.key for o in footprint.objects})
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            """SELECT i.id, i.agent_id, i.feature_name, i.footprint
+                 FROM pggit.intents i
+                WHERE i.id IN (SELECT o.intent_id FROM pggit.intent_objects o
+                                WHERE o.live AND o.table_key = ANY(%s::text[])
+                               UNION
+                               SELECT o.intent_id FROM pggit.intent_objects o
+                                WHERE o.live AND o.object_key = ANY(%s::text[]))
+                ORDER BY i.id""", (tables, keys)).fetchall()
+    return [Party(r["agent_id"], r["feature_name"],
+                  tuple(FootprintObject.from_dict(d) for d in r["footprint"]), int(r["id"])) for r in rows]
+
+
+def insert_intent(conn: Conn, *, agent_id: str, feature_name: str, description: str, branch_name: str,
+                  risk_level: RiskLevel, schema_changes: Sequence[str], tables_affected: Sequence[str],
+                  footprint: Footprint, agent_type: str | None) -> int:
+    """Insert the intent and its footprint index rows; AlreadyExists on a live duplicate agent+feature."""
+    try:
+        with conn.transaction():
+            row = conn.execute(
+                """INSERT INTO pggit.intents (agent_id, feature_name, description, branch_name, risk_level,
+                                              schema_changes, tables_affected, footprint, footprint_warnings,
+                                              agent_type)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                (agent_id, feature_name, description, branch_name, str(risk_level), list(schema_changes),
+                 list(tables_affected), Jsonb(footprint.as_json()), list(footprint.warnings),
+                 agent_type)).fetchone()
+    except psycopg.errors.UniqueViolation as exc:
+        raise AlreadyExists(f"agent {agent_id!r} already has a live intent for feature {feature_name!r}",
+                            hint="finish or abandon that intent first, or use another feature name") from exc
+    assert row is not None
+    intent_id = int(row[0])
+    objects = footprint.objects
+    conn.execute(
+        """INSERT INTO pggit.intent_objects (intent_id, object_key, table_key, kind, action)
+           SELECT %s, k, t, kd, a FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS u(k, t, kd, a)
+           ON CONFLICT DO NOTHING""",
+        (intent_id, [o.key for o in objects], [o.table_key for o in objects], [o.kind for o in objects],
+         [o.action for o in objects]))
+    return intent_id
+
+
+def set_branch_name(conn: Conn, intent_id: int, branch_name: str) -> None:
+    conn.execute("UPDATE pggit.intents SET branch_name = %s WHERE id = %s", (branch_name, intent_id))
+
+
+def record_dry_run(conn: Conn, intent_id: int, report: dict[str, Any], warnings: Sequence[str]) -> None:
+    conn.execute("UPDATE pggit.intents SET dry_run = %s, footprint_warnings = footprint_warnings || %s::text[] "
+                 "WHERE id = %s", (Jsonb(report), list(warnings), intent_id))
+
+
+def insert_conflicts(conn: Conn, intent_id: int, findings: Sequence[Finding]) -> None:
+    if not findings:
+        return
+    with conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO pggit.intent_conflicts (intent_id, other_intent_id, conflict_type, severity,
+                                                   affected_objects, resolution_suggestions, owner)
+               VALUES (%s, %s, %s, %s, %s, %s, %s)""",
+            [(intent_id, f.other.intent_id if f.other else None, str(f.conflict_type), str(f.severity),
+              list(f.affected_objects), list(f.resolution_suggestions), f.owner) for f in findings])
+
+
+def _intent(row: dict[str, Any], conflicts: list[IntentConflict] | None = None) -> Intent:
+    return Intent(**{k: v for k, v in row.items()}, conflicts=conflicts or [])
+
+
+def get(conn: Conn, intent_id: int) -> Intent:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(_INTENT_SELECT + " WHERE i.id = %s", (intent_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"intent {intent_id} does not exist",
+                       hint="list intents with `pggit coordinate list-intents`")
+    return _intent(row)
+
+
+def list_intents(conn: Conn, statuses: Sequence[IntentStatus] | None = None,
+                 agent_id: str | None = None) -> list[Intent]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            _INTENT_SELECT + """
+                 WHERE (%(statuses)s::text[] IS NULL OR i.status = ANY(%(statuses)s::text[]))
+                   AND (%(agent)s::text IS NULL OR i.agent_id = %(agent)s::text)
+                 ORDER BY i.id""",
+            {"statuses": None if statuses is None else [str(s) for s in statuses], "agent": agent_id}).fetchall()
+    return [_intent(r) for r in rows]
+
+
+def _conflict(row: dict[str, Any], seen_from: int | None) -> IntentConflict:
+    data = dict(row)
+    if seen_from is not None and data["other_intent_id"] == seen_from:
+        # Seen from the other side: swap so that other_* names the intent this one conflicts with.
+        data["intent_id"], data["other_intent_id"] = data["other_intent_id"], data["intent_id"]
+        data["agent_id"], data["other_agent_id"] = data["other_agent_id"], data["agent_id"]
+        data["feature_name"], data["other_feature_name"] = data["other_feature_name"], data["feature_name"]
+        data["resolution_suggestions"] = [
+            COORDINATE_WITH.format(agent=data["other_agent_id"]) if s.startswith(COORDINATE_PREFIX) else s
+            for s in data["resolution_suggestions"]]
+    return IntentConflict(**data)
+
+
+def conflicts(conn: Conn, intent_id: int | None = None, *, unresolved_only: bool = False) -> list[IntentConflict]:
+    """Conflicts of one intent (either side), or of all intents; optionally only unresolved ones."""
+    if intent_id is not None:
+        get(conn, intent_id)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            _CONFLICT_SELECT + """
+             WHERE (%(id)s::bigint IS NULL OR c.intent_id = %(id)s::bigint OR c.other_intent_id = %(id)s::bigint)
+               AND (NOT %(open)s OR NOT c.reviewed)
+             ORDER BY c.id""", {"id": intent_id, "open": unresolved_only}).fetchall()
+    return [_conflict(r, intent_id) for r in rows]
+
+
+def get_conflict(conn: Conn, conflict_id: int) -> IntentConflict:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(_CONFLICT_SELECT + " WHERE c.id = %s", (conflict_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"conflict {conflict_id} does not exist",
+                       hint="list open conflicts with `pggit coordinate conflicts`")
+    return _conflict(row, None)
+
+
+def resolve(conn: Conn, conflict_id: int, notes: str) -> IntentConflict:
+    """Mark a conflict reviewed with notes; refuses one already resolved."""
+    current = get_conflict(conn, conflict_id)
+    if current.reviewed:
+        raise IllegalTransition(f"conflict {conflict_id} is already resolved ({current.resolution_notes})",
+                                hint="nothing to do; list open conflicts with `pggit coordinate conflicts`")
+    conn.execute("""UPDATE pggit.intent_conflicts SET reviewed = true, resolution_notes = %s,
+                           resolved_by = current_user, resolved_at = now()
+                     WHERE id = %s AND NOT reviewed""", (notes, conflict_id))
+    return get_conflict(conn, conflict_id)
+
+
+def set_status(conn: Conn, intent_id: int, status: IntentStatus, reason: str) -> Intent:
+    """Change an intent's status; the SQL trigger validates the transition and records the event."""
+    try:
+        with conn.transaction():
+            set_reason(conn, reason)
+            row = conn.execute("UPDATE pggit.intents SET status = %s WHERE id = %s RETURNING id",
+                               (str(status), intent_id)).fetchone()
+    except psycopg.Error as exc:
+        raise _database_error(exc) from exc
+    if row is None:
+        raise NotFound(f"intent {intent_id} does not exist",
+                       hint="list intents with `pggit coordinate list-intents`")
+    return get(conn, intent_id)
+
+
+def events(conn: Conn, intent_id: int) -> list[dict[str, Any]]:
+    get(conn, intent_id)
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT from_status, to_status, actor, reason, at FROM pggit.intent_events "
+                           "WHERE intent_id = %s ORDER BY id", (intent_id,)).fetchall()
+
+
+def now(conn: Conn) -> datetime:
+    row = conn.execute("SELECT now()").fetchone()
+    assert row is not None
+    value = row[0]
+    assert isinstance(value, datetime)
+    return value
+
+
+def live_status_list() -> list[str]:
+    return [str(s) for s in LIVE_STATUSES]
