@@ -1,1 +1,347 @@
--- branching.sql: filled by its owner (see docs/architecture.md).
+-- branching.sql: branches as real schema copies. pggit.create_branch / delete_branch / list_branches.
+-- A branch is one physical schema per tracked schema, recorded in pggit.branch_schemas; its objects are
+-- recreated from the parent's snapshot with pggit._apply_plan, so foreign keys, defaults and sequences
+-- point at the branch's own objects. Idempotent (CREATE OR REPLACE only).
+
+-- Branch names: lowercase letters, digits and . _ - /, starting with a letter or digit, no `//`, no
+-- trailing `/`, at most 100 characters, not `main`. PGG30 otherwise.
+CREATE OR REPLACE FUNCTION pggit._validate_branch_name(p_name text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $fn$
+DECLARE
+    problem text;
+BEGIN
+    problem := CASE
+        WHEN p_name IS NULL OR p_name = '' THEN 'it is empty'
+        WHEN length(p_name) > 100 THEN 'it is longer than 100 characters'
+        WHEN p_name = 'main' THEN '`main` is the tracked schemas themselves'
+        WHEN p_name !~ '^[a-z0-9]' THEN 'it must start with a lowercase letter or a digit'
+        WHEN p_name ~ '[^a-z0-9._/-]' THEN 'only lowercase letters, digits and . _ - / are allowed'
+        WHEN position('//' IN p_name) > 0 THEN 'it contains `//`'
+        WHEN right(p_name, 1) = '/' THEN 'it ends with `/`'
+        WHEN position('..' IN p_name) > 0 THEN 'it contains `..`'
+    END;
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG30',
+              MESSAGE = format('invalid branch name %L: %s', p_name, problem),
+              HINT = 'use a name like agent/claude-auth-oauth2 (lowercase letters, digits, . _ - /)';
+    END IF;
+END
+$fn$;
+
+-- The physical schema for a branch's tracked schema: pggit_b_<branch with non [a-z0-9_] as _>
+-- (+ __<schema> for tracked schemas other than public), at most 63 bytes, unique: a hash suffix is added
+-- when the plain name is too long or taken.
+CREATE OR REPLACE FUNCTION pggit._physical_schema_name(p_branch text, p_tracked text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+DECLARE
+    base text := 'pggit_b_' || regexp_replace(p_branch, '[^a-z0-9_]', '_', 'g')
+                 || CASE WHEN p_tracked = 'public' THEN ''
+                         ELSE '__' || regexp_replace(lower(p_tracked), '[^a-z0-9_]', '_', 'g') END;
+    candidate text := base;
+    attempt integer := 0;
+BEGIN
+    LOOP
+        IF octet_length(candidate) <= 63
+           AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = candidate)
+           AND NOT EXISTS (SELECT 1 FROM pggit.branch_schemas bs WHERE bs.physical_schema = candidate) THEN
+            RETURN candidate;
+        END IF;
+        attempt := attempt + 1;
+        IF attempt > 20 THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGG41',
+                  MESSAGE = format('no free schema name for branch %L (schema %s)', p_branch, p_tracked),
+                  HINT = 'drop leftover pggit_b_* schemas that belong to no branch';
+        END IF;
+        candidate := left(base, 53) || '_' || left(md5(p_branch || '/' || p_tracked || '/' || attempt), 9);
+    END LOOP;
+END
+$fn$;
+
+-- Sequences of the branch continue from the parent's values (named sequences and identity columns).
+CREATE OR REPLACE FUNCTION pggit._copy_sequence_values(p_from bigint, p_to bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+DECLARE
+    r record;
+    last_value bigint;
+    is_called boolean;
+BEGIN
+    FOR r IN
+        SELECT f.physical_schema AS from_schema, t.physical_schema AS to_schema, c.relname AS seq
+          FROM pggit._branch_schemas(p_from) f
+          JOIN pggit._branch_schemas(p_to) t ON t.tracked_schema = f.tracked_schema
+          JOIN pg_namespace n ON n.nspname = f.physical_schema
+          JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'S'
+         WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                              AND d.deptype IN ('i', 'e'))
+    LOOP
+        EXECUTE format('SELECT last_value, is_called FROM %I.%I', r.from_schema, r.seq) INTO last_value, is_called;
+        PERFORM setval(format('%I.%I', r.to_schema, r.seq)::regclass, last_value, is_called);
+    END LOOP;
+    FOR r IN
+        SELECT f.physical_schema AS from_schema, t.physical_schema AS to_schema, c.relname AS tbl, a.attname AS col
+          FROM pggit._branch_schemas(p_from) f
+          JOIN pggit._branch_schemas(p_to) t ON t.tracked_schema = f.tracked_schema
+          JOIN pg_namespace n ON n.nspname = f.physical_schema
+          JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p')
+          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attidentity <> '' AND NOT a.attisdropped
+    LOOP
+        EXECUTE format('SELECT last_value, is_called FROM %s',
+                       pg_get_serial_sequence(format('%I.%I', r.from_schema, r.tbl), r.col)) INTO last_value, is_called;
+        PERFORM setval(pg_get_serial_sequence(format('%I.%I', r.to_schema, r.tbl), r.col), last_value, is_called);
+    END LOOP;
+END
+$fn$;
+
+-- Copy rows of every ordinary table (partitions included) from one branch to another: all rows, or at
+-- most p_row_limit per table. Run before foreign keys and triggers exist on the target; with a limit,
+-- rows whose parent row was not copied are deleted afterwards (repeatedly, so chains stay consistent).
+CREATE OR REPLACE FUNCTION pggit._copy_data(p_from bigint, p_to bigint, p_row_limit integer) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+DECLARE
+    r record;
+    cols text;
+    select_list text;
+    copied bigint := 0;
+    n bigint;
+    deleted bigint;
+    pass integer := 0;
+BEGIN
+    FOR r IN
+        SELECT f.physical_schema AS from_schema, t.physical_schema AS to_schema, c.oid, c.relname
+          FROM pggit._branch_schemas(p_from) f
+          JOIN pggit._branch_schemas(p_to) t ON t.tracked_schema = f.tracked_schema
+          JOIN pg_namespace n ON n.nspname = f.physical_schema
+          JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r'
+         WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                              AND d.deptype = 'e')
+         ORDER BY c.relname
+    LOOP
+        -- columns of the branch's own types (enums, domains, composites) are cast through text
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
+               string_agg(CASE WHEN a.atttypid = ta.atttypid THEN quote_ident(a.attname)
+                               ELSE format('%I::text::%s', a.attname, format_type(ta.atttypid, ta.atttypmod)) END,
+                          ', ' ORDER BY a.attnum)
+          INTO cols, select_list
+          FROM pg_attribute a
+          JOIN pg_attribute ta ON ta.attrelid = format('%I.%I', r.to_schema, r.relname)::regclass
+                              AND ta.attname = a.attname AND NOT ta.attisdropped
+         WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+        IF cols IS NULL THEN
+            CONTINUE;
+        END IF;
+        EXECUTE format('INSERT INTO %I.%I (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM ONLY %I.%I%s',
+                       r.to_schema, r.relname, cols, select_list, r.from_schema, r.relname,
+                       CASE WHEN p_row_limit IS NOT NULL THEN format(' LIMIT %s', p_row_limit) ELSE '' END);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        copied := copied + n;
+    END LOOP;
+    IF p_row_limit IS NULL THEN
+        RETURN copied;
+    END IF;
+    LOOP
+        deleted := 0;
+        pass := pass + 1;
+        FOR r IN
+            SELECT t.physical_schema AS to_schema, ch.relname AS child, pa.relname AS parent,
+                   (SELECT string_agg(format('c.%I IS NOT NULL', ca.attname), ' AND ')
+                      FROM unnest(con.conkey) k(attnum)
+                      JOIN pg_attribute ca ON ca.attrelid = con.conrelid AND ca.attnum = k.attnum) AS not_null,
+                   (SELECT string_agg(format('p.%I = c.%I', pa2.attname, ca.attname), ' AND ')
+                      FROM unnest(con.conkey, con.confkey) k(ck, pk)
+                      JOIN pg_attribute ca ON ca.attrelid = con.conrelid AND ca.attnum = k.ck
+                      JOIN pg_attribute pa2 ON pa2.attrelid = con.confrelid AND pa2.attnum = k.pk) AS matches
+              FROM pggit._branch_schemas(p_from) f
+              JOIN pggit._branch_schemas(p_to) t ON t.tracked_schema = f.tracked_schema
+              JOIN pg_namespace n ON n.nspname = f.physical_schema
+              JOIN pg_constraint con ON con.connamespace = n.oid AND con.contype = 'f' AND con.conparentid = 0
+              JOIN pg_class ch ON ch.oid = con.conrelid
+              JOIN pg_class pa ON pa.oid = con.confrelid AND pa.relnamespace = n.oid
+        LOOP
+            EXECUTE format('DELETE FROM %I.%I c WHERE %s AND NOT EXISTS (SELECT 1 FROM %I.%I p WHERE %s)',
+                           r.to_schema, r.child, r.not_null, r.to_schema, r.parent, r.matches);
+            GET DIAGNOSTICS n = ROW_COUNT;
+            deleted := deleted + n;
+            copied := copied - n;
+        END LOOP;
+        EXIT WHEN deleted = 0 OR pass > 100;
+    END LOOP;
+    RETURN copied;
+END
+$fn$;
+
+-- The document without foreign keys and triggers (what is created before a data copy).
+CREATE OR REPLACE FUNCTION pggit._without_fks_and_triggers(doc jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    SELECT jsonb_set(doc, '{objects}', coalesce((
+        SELECT jsonb_object_agg(o.key, o.value)
+          FROM jsonb_each(doc->'objects') o
+         WHERE NOT (o.value->>'kind' = 'trigger' OR (o.value->>'kind' = 'constraint' AND o.value->>'type' = 'f'))),
+        '{}'::jsonb))
+$fn$;
+
+-- A commit of the parent to start the branch from: the parent's head when it matches the live schema,
+-- otherwise a new commit recording the live schema.
+CREATE OR REPLACE FUNCTION pggit._branch_point(p_parent bigint, p_parent_doc jsonb, p_for text) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+DECLARE
+    head bigint;
+    head_hash text;
+    live_hash text := pggit.snapshot_hash(p_parent_doc);
+BEGIN
+    SELECT b.head_commit_id, c.snapshot_hash INTO head, head_hash
+      FROM pggit.branches b LEFT JOIN pggit.commits c ON c.id = b.head_commit_id WHERE b.id = p_parent;
+    IF head IS NOT NULL AND head_hash = live_hash
+       AND NOT EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = p_parent AND l.commit_id IS NULL) THEN
+        RETURN head;
+    END IF;
+    -- serialize with other writers of the parent's head, then look again
+    SELECT b.head_commit_id, c.snapshot_hash INTO head, head_hash
+      FROM pggit.branches b LEFT JOIN pggit.commits c ON c.id = b.head_commit_id WHERE b.id = p_parent
+       FOR UPDATE OF b;
+    IF head IS NOT NULL AND head_hash = live_hash
+       AND NOT EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = p_parent AND l.commit_id IS NULL) THEN
+        RETURN head;
+    END IF;
+    RETURN pggit._record_commit(p_parent, format('branch point of %s', p_for), current_user);
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION pggit.create_branch(name text, from_branch text DEFAULT 'main', copy_data boolean DEFAULT false,
+                                               row_limit integer DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog SET pggit.internal = 'on' AS $fn$
+DECLARE
+    branch_name text := create_branch.name;
+    parent_id bigint;
+    new_id bigint;
+    base_id bigint;
+    parent_doc jsonb;
+    copy_doc jsonb;
+    t record;
+    physical text;
+    differing text;
+BEGIN
+    PERFORM pggit._validate_branch_name(branch_name);
+    IF row_limit IS NOT NULL AND row_limit < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG61', MESSAGE = format('row_limit must be 0 or more, not %s', row_limit),
+              HINT = 'pass row_limit => NULL to copy every row';
+    END IF;
+    IF row_limit IS NOT NULL AND NOT copy_data THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG61', MESSAGE = 'row_limit needs copy_data => true',
+              HINT = 'pass copy_data => true, or leave row_limit out';
+    END IF;
+    parent_id := pggit._branch_id(coalesce(from_branch, 'main'));
+    IF EXISTS (SELECT 1 FROM pggit.branches b WHERE b.name = branch_name AND b.status <> 'deleted') THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG41', MESSAGE = format('branch %L already exists', branch_name),
+              HINT = 'choose another name, or delete it first with pggit.delete_branch';
+    END IF;
+    BEGIN
+        INSERT INTO pggit.branches (name, parent_id) VALUES (branch_name, parent_id) RETURNING id INTO new_id;
+    EXCEPTION WHEN unique_violation THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG41', MESSAGE = format('branch %L already exists', branch_name),
+              HINT = 'another session created it just now; choose another name';
+    END;
+    FOR t IN SELECT s.tracked_schema FROM pggit._tracked_schemas() s ORDER BY s.pos LOOP
+        physical := pggit._physical_schema_name(branch_name, t.tracked_schema);
+        EXECUTE format('CREATE SCHEMA %I', physical);
+        INSERT INTO pggit.branch_schemas (branch_id, tracked_schema, physical_schema)
+        VALUES (new_id, t.tracked_schema, physical);
+    END LOOP;
+
+    parent_doc := pggit._snapshot_of(parent_id);
+    base_id := pggit._branch_point(parent_id, parent_doc, branch_name);
+    UPDATE pggit.branches b SET base_commit_id = base_id, head_commit_id = base_id WHERE b.id = new_id;
+
+    IF copy_data THEN
+        copy_doc := pggit._without_fks_and_triggers(parent_doc);
+        PERFORM pggit._apply_plan(new_id, '{}'::jsonb, copy_doc);
+        PERFORM pggit._copy_data(parent_id, new_id, row_limit);
+        PERFORM pggit._apply_plan(new_id, copy_doc, parent_doc);
+        FOR t IN SELECT o.value->>'name' AS mv, o.value->>'schema' AS sch
+                   FROM jsonb_each(parent_doc->'objects') o
+                   JOIN pggit._ranks(parent_doc) r ON r.object_key = o.key
+                  WHERE o.value->>'kind' = 'matview' ORDER BY r.rank LOOP
+            EXECUTE format('REFRESH MATERIALIZED VIEW %I.%I',
+                           (SELECT bs.physical_schema FROM pggit.branch_schemas bs
+                             WHERE bs.branch_id = new_id AND bs.tracked_schema = t.sch), t.mv);
+        END LOOP;
+    ELSE
+        PERFORM pggit._apply_plan(new_id, '{}'::jsonb, parent_doc);
+    END IF;
+    PERFORM pggit._copy_sequence_values(parent_id, new_id);
+
+    -- the copy must be exact
+    IF pggit._snapshot_of(new_id) <> parent_doc THEN
+        SELECT string_agg(DISTINCT p.object_key, ', ') INTO differing
+          FROM pggit._plan(pggit._snapshot_of(new_id), parent_doc) p;
+        RAISE EXCEPTION USING ERRCODE = 'PGG50',
+              MESSAGE = format('the copy of %L as branch %L differs from it (%s)', coalesce(from_branch, 'main'),
+                               branch_name, coalesce(differing, 'column order or dependencies')),
+              HINT = 'nothing was created; report this with the objects named above';
+    END IF;
+    RETURN new_id;
+END
+$fn$;
+COMMENT ON FUNCTION pggit.create_branch(text, text, boolean, integer) IS
+    'Create a branch: a real copy of every tracked schema of from_branch (optionally with data)';
+
+CREATE OR REPLACE FUNCTION pggit.delete_branch(name text, force boolean DEFAULT false) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog SET pggit.internal = 'on' AS $fn$
+DECLARE
+    branch_name text := delete_branch.name;
+    b record;
+    head_hash text;
+    in_use boolean := false;
+    s record;
+BEGIN
+    IF branch_name = 'main' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG50', MESSAGE = 'branch main cannot be deleted',
+              HINT = 'main is the tracked schemas themselves; delete other branches only';
+    END IF;
+    SELECT * INTO b FROM pggit.branches x WHERE x.id = pggit._branch_id(branch_name) FOR UPDATE;
+    IF to_regprocedure('pggit._branch_in_use(bigint)') IS NOT NULL THEN
+        EXECUTE 'SELECT pggit._branch_in_use($1)' INTO in_use USING b.id;
+        IF in_use THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGG50',
+                  MESSAGE = format('branch %L is checked out by another session', branch_name),
+                  HINT = 'that session must run SELECT pggit.checkout(''main'') (or end) first';
+        END IF;
+    END IF;
+    IF NOT force AND b.status <> 'merged' THEN
+        IF b.head_commit_id IS DISTINCT FROM b.base_commit_id
+           AND NOT EXISTS (SELECT 1 FROM pggit.merges m
+                            WHERE m.source_branch = branch_name AND m.result = 'merged'
+                              AND m.source_commit_id = b.head_commit_id) THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGG50',
+                  MESSAGE = format('branch %L has commits that are not merged', branch_name),
+                  HINT = 'merge it first, or pass force => true to delete it anyway';
+        END IF;
+        SELECT c.snapshot_hash INTO head_hash FROM pggit.commits c WHERE c.id = b.head_commit_id;
+        IF EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = b.id AND l.commit_id IS NULL)
+           OR head_hash IS DISTINCT FROM pggit.snapshot_hash(pggit._snapshot_of(b.id)) THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGG50',
+                  MESSAGE = format('branch %L has uncommitted schema changes', branch_name),
+                  HINT = 'commit them with pggit.commit, or pass force => true to delete it anyway';
+        END IF;
+    END IF;
+    FOR s IN SELECT bs.physical_schema FROM pggit.branch_schemas bs WHERE bs.branch_id = b.id LOOP
+        EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', s.physical_schema);
+    END LOOP;
+    DELETE FROM pggit.branch_schemas bs WHERE bs.branch_id = b.id;
+    UPDATE pggit.branches x SET status = 'deleted', deleted_at = now() WHERE x.id = b.id;
+END
+$fn$;
+COMMENT ON FUNCTION pggit.delete_branch(text, boolean) IS
+    'Delete a branch (drops its schemas); refuses main, checked-out, unmerged or uncommitted branches unless force';
+
+CREATE OR REPLACE FUNCTION pggit.list_branches()
+RETURNS TABLE (name text, parent text, head_commit_id bigint, status text, created_at timestamptz,
+               created_by text, schemas text[])
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
+    SELECT b.name, p.name, b.head_commit_id, b.status, b.created_at, b.created_by,
+           coalesce((SELECT array_agg(s.physical_schema ORDER BY s.pos) FROM pggit._branch_schemas(b.id) s), '{}')
+      FROM pggit.branches b LEFT JOIN pggit.branches p ON p.id = b.parent_id
+     WHERE b.status <> 'deleted'
+     ORDER BY b.id
+$fn$;
+COMMENT ON FUNCTION pggit.list_branches() IS 'Live branches (active and merged) with their physical schemas';
