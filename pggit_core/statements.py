@@ -498,7 +498,7 @@ _OBJECT_WORDS = {
     "PUBLICATION", "SUBSCRIPTION", "EVENT", "FOREIGN", "SERVER", "ROLE", "USER", "GROUP", "DEFAULT", "UNIQUE",
     "CONSTRAINT", "TEMP", "TEMPORARY", "UNLOGGED", "STATISTICS", "CONVERSION", "LANGUAGE", "TABLESPACE",
     "ROUTINE", "LARGE", "ACCESS", "TRANSFORM", "OWNED", "DATABASE", "RECURSIVE"}
-_NAME_AFTER = {"TABLE", "ON", "FROM", "INTO", "UPDATE", "JOIN", "REFERENCES"}
+_NAME_AFTER = {"TABLE", "ON", "FROM", "INTO", "UPDATE", "JOIN", "REFERENCES", "PARTITION"}
 _DOLLAR = re.compile(r"^\$(\w*)\$(.*)\$\1\$$", re.DOTALL)
 _STOP_WORDS = {"IF", "NOT", "EXISTS", "ONLY", "ALL", "LATERAL", "SELECT", "SET", "TABLE"}
 
@@ -600,6 +600,11 @@ def _command(text: str, index: int) -> Statement:
             raise InvalidSQL(f"statement {index + 1} does not parse: {' '.join(upper[j:j + 2])} is incomplete "
                              f"or malformed", hint="fix the SQL; nothing was recorded", statement=text)
         touches.append(Touch(Kind.TABLE, named[0], named[1], Action.UNKNOWN, detail=" ".join(words[j:j + 3])))
+        if upper[j:j + 2] == ["SET", "SCHEMA"] and j + 2 < len(tokens):
+            moved_to = _names_at(tokens, j + 2)
+            if moved_to is not None:
+                touches.append(Touch(Kind.TABLE, moved_to[1], named[1], Action.UNKNOWN,
+                                     detail=f"moved from {named[0]}"))
     elif obj in {"FUNCTION", "PROCEDURE"} and named is not None:
         action = {"CREATE": Action.CREATE, "DROP": Action.DROP}.get(head, Action.ALTER)
         if head == "ALTER" and "RENAME" in upper:
