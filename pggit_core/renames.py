@@ -98,7 +98,10 @@ def _rename_column(doc: dict[str, Any], schema: str, table: str, old: str, new: 
     if old not in columns or new in columns:
         return False
     columns[new] = columns.pop(old)
-    objects[f"table:{schema}.{table}"] = {**table_obj, "columns": columns}
+    renamed_table = {**table_obj, "columns": columns}
+    if isinstance(table_obj.get("column_order"), list):
+        renamed_table["column_order"] = [new if c == old else c for c in table_obj["column_order"]]
+    objects[f"table:{schema}.{table}"] = renamed_table
     for key, obj in list(objects.items()):
         if obj.get("deps"):
             obj = {**obj, "deps": sorted(_swap_dep(d, schema, table, None, old, new) for d in obj["deps"])}

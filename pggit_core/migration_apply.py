@@ -1,0 +1,221 @@
+"""Pinned apply: run a folder's pending migrations in order, each only on the schema it was generated from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from pggit_core import install, migration_files, migration_render
+from pggit_core.errors import InvalidInput, MigrationError
+from pggit_core.migration_files import FolderMigration
+
+LOCK_KEY = 0x7067676D  # 'pggm': one apply at a time per database
+
+# Applied migrations of *this* database (pggit.migrations records what was generated here; a database
+# the migrations are deployed to may be another one). Created at first apply, inside the pggit schema.
+APPLIED_TABLE = """
+CREATE TABLE IF NOT EXISTS pggit.applied_migrations (
+    version       text PRIMARY KEY,
+    name          text NOT NULL,
+    from_snapshot text NOT NULL,
+    to_snapshot   text NOT NULL,
+    up_sha256     text NOT NULL,
+    complete      boolean NOT NULL,
+    applied_by    text NOT NULL DEFAULT current_user,
+    applied_at    timestamptz NOT NULL DEFAULT now()
+)"""
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    """What `pggit migrate apply` did."""
+
+    applied: tuple[str, ...] = ()
+    already: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()
+    dry_run: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def current_snapshot(conn: psycopg.Connection[Any]) -> tuple[str, dict[str, Any]]:
+    """The hash and document of the database's main schema now."""
+    row = conn.execute("SELECT pggit.snapshot('main')").fetchone()
+    assert row is not None and isinstance(row[0], dict)
+    doc: dict[str, Any] = row[0]
+    got = conn.execute("SELECT pggit.snapshot_hash(%s::jsonb)", (Jsonb(doc),)).fetchone()
+    assert got is not None
+    return str(got[0]), doc
+
+
+def differing_objects(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
+    """Object keys that differ between two documents, each with how (`missing`, `unexpected`, `differs`)."""
+    a = expected.get("objects", {})
+    b = actual.get("objects", {})
+    out = [f"{k} (missing)" for k in sorted(a.keys() - b.keys())]
+    out += [f"{k} (unexpected)" for k in sorted(b.keys() - a.keys())]
+    for k in sorted(a.keys() & b.keys()):
+        if a[k] != b[k]:
+            fields = sorted(f for f in set(a[k]) | set(b[k]) if a[k].get(f) != b[k].get(f))
+            out.append(f"{k} (differs: {', '.join(fields)})")
+    return out
+
+
+def expected_doc(directory: Path, digest: str) -> dict[str, Any] | None:
+    path = directory / migration_files.SNAPSHOT_DIR / f"{digest}.json"
+    if not path.is_file():
+        return None
+    loaded = json.loads(path.read_text(encoding="utf-8"))
+    return loaded if isinstance(loaded, dict) else None
+
+
+def _refusal(directory: Path, entry: FolderMigration, digest: str, expected_hash: str, doc: dict[str, Any],
+             what: str) -> MigrationError:
+    expected = expected_doc(directory, expected_hash)
+    label = f"{entry.version}_{entry.header.name}"
+    if expected is None:
+        detail = f"snapshots/{expected_hash}.json is missing from the folder, so the objects cannot be named"
+    else:
+        diffs = differing_objects(expected, doc)
+        shown = ", ".join(diffs[:20]) + (f" and {len(diffs) - 20} more" if len(diffs) > 20 else "")
+        detail = f"differing objects: {shown}"
+    return MigrationError(
+        f"{what} {label}: the database schema is {digest[:12]}, the migration expects {expected_hash[:12]}; {detail}",
+        hint="the database is not at the state the migration was generated from: apply the earlier migrations, "
+             "or generate a migration from this database's state", version=entry.version)
+
+
+def applied_rows(conn: psycopg.Connection[Any]) -> dict[str, tuple[str, bool]]:
+    exists = conn.execute("SELECT to_regclass('pggit.applied_migrations') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return {}
+    rows = conn.execute("SELECT version, up_sha256, complete FROM pggit.applied_migrations").fetchall()
+    return {str(r[0]): (str(r[1]), bool(r[2])) for r in rows}
+
+
+def apply(conn: psycopg.Connection[Any], directory: Path, *, dry_run: bool = False) -> ApplyReport:
+    """Apply the folder's pending migrations in version order. Each one is checked first: its `from_snapshot`
+    must equal the database's schema now (otherwise it is refused, naming the differing objects); its
+    transactional part and the record of it commit together; afterwards the schema must equal `to_snapshot`."""
+    if not conn.autocommit:
+        raise InvalidInput("apply needs an autocommit connection (statements such as CREATE INDEX CONCURRENTLY "
+                           "run outside a transaction)", hint="connect with autocommit=True")
+    directory = Path(directory)
+    install.require_installed(conn)
+    migration_files.require_verified(directory)
+    entries = migration_files.scan(directory)
+    if not entries:
+        raise MigrationError(f"{directory} has no pggit migrations", hint="generate one with `pggit migrate generate`")
+    conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+    try:
+        return _apply_locked(conn, directory, entries, dry_run)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+
+
+def _apply_locked(conn: psycopg.Connection[Any], directory: Path, entries: list[FolderMigration],
+                  dry_run: bool) -> ApplyReport:
+    applied = applied_rows(conn)
+    done: list[str] = []
+    already: list[str] = []
+    notes: list[str] = []
+    for entry in entries:
+        up_text = entry.up.read_text(encoding="utf-8")
+        recorded = applied.get(entry.version)
+        if recorded is not None and recorded[0] != _sha256(up_text):
+            raise MigrationError(f"migration {entry.version}_{entry.header.name} was changed after it was applied",
+                                 hint="restore the applied file from version control; write changes as a new "
+                                      "migration")
+        if recorded is not None and recorded[1]:
+            already.append(entry.version)
+            continue
+        sections = _sections(entry, up_text)
+        if dry_run:
+            if not done and recorded is None:
+                digest, doc = current_snapshot(conn)
+                if digest != entry.header.from_snapshot:
+                    raise _refusal(directory, entry, digest, entry.header.from_snapshot, doc, "cannot apply")
+            done.append(entry.version)
+            continue
+        if recorded is None:
+            _run_transaction(conn, directory, entry, up_text, sections)
+        else:
+            notes.append(f"{entry.version}: its transaction was applied before; running the statements that "
+                         "run outside it")
+        _run_outside(conn, directory, entry, sections)
+        done.append(entry.version)
+    if dry_run:
+        return ApplyReport(pending=tuple(done), already=tuple(already), dry_run=True)
+    return ApplyReport(applied=tuple(done), already=tuple(already), notes=tuple(notes))
+
+
+def _sections(entry: FolderMigration, text: str) -> migration_render.Sections:
+    try:
+        return migration_render.split_sections(text)
+    except ValueError as exc:
+        raise MigrationError(f"{entry.up.name} is not in the shape pggit writes ({exc})",
+                             hint="keep the BEGIN; ... COMMIT; block when editing a migration") from exc
+
+
+def _run_transaction(conn: psycopg.Connection[Any], directory: Path, entry: FolderMigration, up_text: str,
+                     sections: migration_render.Sections) -> None:
+    label = f"{entry.version}_{entry.header.name}"
+    with conn.transaction():
+        conn.execute(APPLIED_TABLE)
+        digest, doc = current_snapshot(conn)
+        if digest != entry.header.from_snapshot:
+            raise _refusal(directory, entry, digest, entry.header.from_snapshot, doc, "refusing to apply")
+        try:
+            if sections.transaction:
+                conn.execute(sections.transaction)
+        except psycopg.Error as exc:
+            raise MigrationError(f"migration {label} failed, nothing was changed: {_first_line(exc)}",
+                                 hint="fix the migration (then `pggit migrate hash`) or the database, and apply "
+                                      "again", version=entry.version) from exc
+        if not sections.outside:
+            after, after_doc = current_snapshot(conn)
+            if after != entry.header.to_snapshot:
+                raise _refusal(directory, entry, after, entry.header.to_snapshot, after_doc,
+                               "rolled back: the result does not match")
+        conn.execute("INSERT INTO pggit.applied_migrations (version, name, from_snapshot, to_snapshot, up_sha256, "
+                     "complete) VALUES (%s, %s, %s, %s, %s, %s)",
+                     (entry.version, entry.header.name, entry.header.from_snapshot, entry.header.to_snapshot,
+                      _sha256(up_text), not sections.outside))
+
+
+def _run_outside(conn: psycopg.Connection[Any], directory: Path, entry: FolderMigration,
+                 sections: migration_render.Sections) -> None:
+    if not sections.outside:
+        return
+    label = f"{entry.version}_{entry.header.name}"
+    for statement in sections.outside:
+        try:
+            conn.execute(statement)
+        except psycopg.Error as exc:
+            raise MigrationError(
+                f"migration {label}: its transaction is applied, but a statement outside it failed: "
+                f"{_first_line(exc)} ({statement.splitlines()[0]})",
+                hint="fix the cause (e.g. drop an INVALID index left by CREATE INDEX CONCURRENTLY), then run "
+                     "`pggit migrate apply` again: it re-runs the statements outside the transaction",
+                version=entry.version) from exc
+    conn.execute("RESET search_path")
+    after, after_doc = current_snapshot(conn)
+    if after != entry.header.to_snapshot:
+        raise _refusal(directory, entry, after, entry.header.to_snapshot, after_doc,
+                       "applied, but the result does not match")
+    conn.execute("UPDATE pggit.applied_migrations SET complete = true WHERE version = %s", (entry.version,))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
