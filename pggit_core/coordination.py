@@ -81,7 +81,7 @@ def _strings(name: str, value: Sequence[str] | str | None) -> list[str]:
 
 
 def _slug(value: str) -> str:
-    return _SLUG.sub("-", value.lower()).strip("-")[:48].strip("-") or "x"
+    return _SLUG.sub("-", value.lower()).strip("-")[:40].strip("-") or "x"
 
 
 def branch_name_for(agent_id: str, feature_name: str) -> str:
