@@ -212,10 +212,13 @@ def without_paths(obj: Any, paths: Sequence[Mapping[str, str]]) -> Any:
     if not isinstance(obj, Mapping):
         return obj
     rest = {k: v for k, v in obj.items() if k not in IGNORED_FIELDS}
+    conflict_columns = {path["column"] for path in paths if "column" in path}
+    if isinstance(rest.get("columns"), Mapping):
+        rest["columns"] = {c: d for c, d in rest["columns"].items() if c not in conflict_columns}
+    if isinstance(rest.get("column_order"), list):
+        rest["column_order"] = [c for c in rest["column_order"] if c not in conflict_columns]
     for path in paths:
-        if "column" in path and isinstance(rest.get("columns"), Mapping):
-            rest["columns"] = {c: d for c, d in rest["columns"].items() if c != path["column"]}
-        elif "field" in path:
+        if "field" in path:
             rest.pop(path["field"], None)
     return rest
 

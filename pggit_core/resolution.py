@@ -62,14 +62,29 @@ def _now() -> str:
 # --------------------------------------------------------------------------------------------- loading
 
 
-def _intents(conn: Conn, branches: Sequence[str]) -> tuple[IntentSummary, ...]:
+def _intents(conn: Conn, source: str, target: str, table_keys: Sequence[str]) -> tuple[IntentSummary, ...]:
+    """Intents behind both sides: the source's, the target's and those of branches merged into the target,
+    keeping (for the target side) the ones whose footprint touches the conflict's tables; at most 10."""
     rows = conn.execute(
-        "SELECT agent_id, feature_name, description, branch_name, schema_changes FROM pggit.intents"
-        " WHERE branch_name = ANY(%s) AND status <> 'abandoned' ORDER BY id",
-        (list(branches),),
+        "SELECT agent_id, feature_name, description, branch_name, schema_changes FROM pggit.intents i"
+        " WHERE i.status <> 'abandoned'"
+        "   AND (i.branch_name = %(source)s"
+        "        OR ((i.branch_name = %(target)s OR i.branch_name IN (SELECT m.source_branch FROM pggit.merges m"
+        "             WHERE m.target_branch = %(target)s AND m.result = 'merged'))"
+        "            AND (cardinality(%(tables)s::text[]) = 0"
+        "                 OR NOT EXISTS (SELECT 1 FROM pggit.intent_objects o WHERE o.intent_id = i.id)"
+        "                 OR EXISTS (SELECT 1 FROM pggit.intent_objects o WHERE o.intent_id = i.id"
+        "                            AND o.table_key = ANY(%(tables)s::text[])))))"
+        " ORDER BY (i.branch_name = %(source)s) DESC, i.id DESC LIMIT 10",
+        {"source": source, "target": target, "tables": list(table_keys)},
     ).fetchall()
     return tuple(IntentSummary(agent_id=r[0], feature_name=r[1], description=r[2], branch_name=r[3],
                                schema_changes=tuple(r[4] or ())) for r in rows)
+
+
+def _table_keys(path_keys: Sequence[str]) -> list[str]:
+    """`public.users` for every `table:public.users` path key (the footprint index's table keys)."""
+    return sorted({key.partition(":")[2] for key in path_keys if key.startswith("table:")})
 
 
 def related_objects(objects: dict[str, Any], object_key: str) -> dict[str, Any]:
@@ -107,7 +122,7 @@ def load_context(conn: Conn, conflict_id: int) -> tuple[ConflictContext, bool]:
         object_type=row[5], conflict_type=row[6], severity=row[7], paths=tuple(row[15] or ()),
         base_def=row[8], ours_def=row[9],
         theirs_def=row[10], ours_sql=row[11], theirs_sql=row[12], advice=row[13] or "",
-        intents=_intents(conn, (row[2], row[3])),
+        intents=_intents(conn, row[2], row[3], _table_keys(path_keys)),
         schema_objects={k: v for key in path_keys for k, v in related_objects(objects, key).items()},
     )
     return context, bool(row[14])
