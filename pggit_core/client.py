@@ -6,6 +6,8 @@ from typing import Any
 
 import psycopg
 
+from pggit_core import merge as merging
+from pggit_core.merge import MergeConflict, MergeResult
 from pggit_core.store import commits
 from pggit_core.store.commits import CapturedCommand, Commit
 
@@ -43,3 +45,20 @@ class PgGitClient:
     def uncommitted(self, branch: str | None = None) -> list[CapturedCommand]:
         """DDL captured on ``branch`` (default: the session's) that no commit holds yet."""
         return commits.uncommitted(self.conn, branch)
+
+    # Merges, conflicts, resolutions (sql/merge.sql; added by the merge issue, see pggit_core/merge.py).
+
+    def merge(self, branch: str, target_branch: str = "main", auto_resolve: bool = False) -> MergeResult:
+        """Merge ``branch`` into ``target_branch``; conflicts come back in the result (target unchanged),
+        a failed apply raises MergeError (rolled back, recorded in the merge history)."""
+        return merging.merge(self.conn, branch, target_branch, auto_resolve=auto_resolve)
+
+    def conflicts(self, include_resolved: bool = False, source: str | None = None,
+                  target: str | None = None) -> list[MergeConflict]:
+        """Merge conflicts, oldest first (open ones unless ``include_resolved``)."""
+        return merging.conflicts(self.conn, include_resolved=include_resolved, source=source, target=target)
+
+    def resolve_conflict(self, conflict_id: int, resolution: str, custom_sql: str | None = None,
+                         notes: str | None = None) -> MergeConflict:
+        """Record a resolution ('ours', 'theirs' or 'custom' with ``custom_sql``, tried on a scratch branch)."""
+        return merging.resolve_conflict(self.conn, conflict_id, resolution, custom_sql, notes)

@@ -9,6 +9,7 @@ import typer
 from pggit_core import merge as merging
 from pggit_core.cli.output import Format, console, print_json, print_table
 from pggit_core.connect import connection
+from pggit_core.errors import ConflictsBlock
 
 DsnOption = Annotated[
     str | None,
@@ -47,7 +48,9 @@ def merge(
         console.print("Resolve each with `pggit resolve --conflict-id N --resolution ours|theirs|custom`, "
                       "then run the merge again.", highlight=False, markup=False)
     if result.has_conflicts:
-        raise typer.Exit(10)
+        raise ConflictsBlock(f"merge {result.merge_id} of {source} into {into} stopped by "
+                             f"{len(result.conflicts)} open conflict(s); {into} is unchanged",
+                             hint="pggit conflicts; pggit resolve --conflict-id N --resolution ours|theirs|custom")
 
 
 def conflicts(
