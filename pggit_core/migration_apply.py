@@ -58,17 +58,23 @@ def current_snapshot(conn: psycopg.Connection[Any]) -> tuple[str, dict[str, Any]
     return str(got[0]), doc
 
 
-def differing_objects(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
-    """Object keys that differ between two documents, each with how (`missing`, `unexpected`, `differs`)."""
-    a = expected.get("objects", {})
-    b = actual.get("objects", {})
-    out = [f"{k} (missing)" for k in sorted(a.keys() - b.keys())]
-    out += [f"{k} (unexpected)" for k in sorted(b.keys() - a.keys())]
-    for k in sorted(a.keys() & b.keys()):
-        if a[k] != b[k]:
-            fields = sorted(f for f in set(a[k]) | set(b[k]) if a[k].get(f) != b[k].get(f))
-            out.append(f"{k} (differs: {', '.join(fields)})")
-    return out
+def differing_objects(conn: psycopg.Connection[Any], expected: Mapping[str, Any],
+                      actual: Mapping[str, Any]) -> list[str]:
+    """The objects by which the database (`actual`) differs from `expected`, compared as pggit compares
+    documents (`pggit._plan` between them is empty when they are equal; derived fields do not count)."""
+    rows = conn.execute("SELECT object_key, change, fields FROM pggit._plan(%s::jsonb, %s::jsonb) ORDER BY ord",
+                        (Jsonb(dict(expected)), Jsonb(dict(actual)))).fetchall()
+    seen: dict[str, str] = {}
+    for key, change, fields in rows:
+        if str(key) in seen or change == "rebuilt":
+            continue
+        if change == "added":
+            seen[str(key)] = f"{key} (in the database, not expected)"
+        elif change == "removed":
+            seen[str(key)] = f"{key} (expected, missing from the database)"
+        else:
+            seen[str(key)] = f"{key} (differs: {', '.join(fields or []) or 'definition'})"
+    return list(seen.values())
 
 
 def expected_doc(directory: Path, digest: str) -> dict[str, Any] | None:
@@ -79,17 +85,23 @@ def expected_doc(directory: Path, digest: str) -> dict[str, Any] | None:
     return loaded if isinstance(loaded, dict) else None
 
 
-def _refusal(directory: Path, entry: FolderMigration, digest: str, expected_hash: str, doc: dict[str, Any],
-             what: str) -> MigrationError:
+def check_pin(conn: psycopg.Connection[Any], directory: Path, entry: FolderMigration, expected_hash: str,
+              what: str) -> None:
+    """Raise unless the database's schema now equals the snapshot `expected_hash` (naming what differs)."""
+    digest, doc = current_snapshot(conn)
+    if digest == expected_hash:
+        return
     expected = expected_doc(directory, expected_hash)
     label = f"{entry.version}_{entry.header.name}"
     if expected is None:
         detail = f"snapshots/{expected_hash}.json is missing from the folder, so the objects cannot be named"
     else:
-        diffs = differing_objects(expected, doc)
+        diffs = differing_objects(conn, expected, doc)
+        if not diffs:
+            return  # equal up to derived fields (dependency lists, column creation order)
         shown = ", ".join(diffs[:20]) + (f" and {len(diffs) - 20} more" if len(diffs) > 20 else "")
         detail = f"differing objects: {shown}"
-    return MigrationError(
+    raise MigrationError(
         f"{what} {label}: the database schema is {digest[:12]}, the migration expects {expected_hash[:12]}; {detail}",
         hint="the database is not at the state the migration was generated from: apply the earlier migrations, "
              "or generate a migration from this database's state", version=entry.version)
@@ -142,9 +154,7 @@ def _apply_locked(conn: psycopg.Connection[Any], directory: Path, entries: list[
         sections = _sections(entry, up_text)
         if dry_run:
             if not done and recorded is None:
-                digest, doc = current_snapshot(conn)
-                if digest != entry.header.from_snapshot:
-                    raise _refusal(directory, entry, digest, entry.header.from_snapshot, doc, "cannot apply")
+                check_pin(conn, directory, entry, entry.header.from_snapshot, "cannot apply")
             done.append(entry.version)
             continue
         if recorded is None:
@@ -172,9 +182,7 @@ def _run_transaction(conn: psycopg.Connection[Any], directory: Path, entry: Fold
     label = f"{entry.version}_{entry.header.name}"
     with conn.transaction():
         conn.execute(APPLIED_TABLE)
-        digest, doc = current_snapshot(conn)
-        if digest != entry.header.from_snapshot:
-            raise _refusal(directory, entry, digest, entry.header.from_snapshot, doc, "refusing to apply")
+        check_pin(conn, directory, entry, entry.header.from_snapshot, "refusing to apply")
         try:
             if sections.transaction:
                 conn.execute(sections.transaction)
@@ -183,10 +191,7 @@ def _run_transaction(conn: psycopg.Connection[Any], directory: Path, entry: Fold
                                  hint="fix the migration (then `pggit migrate hash`) or the database, and apply "
                                       "again", version=entry.version) from exc
         if not sections.outside:
-            after, after_doc = current_snapshot(conn)
-            if after != entry.header.to_snapshot:
-                raise _refusal(directory, entry, after, entry.header.to_snapshot, after_doc,
-                               "rolled back: the result does not match")
+            check_pin(conn, directory, entry, entry.header.to_snapshot, "rolled back")
         conn.execute("INSERT INTO pggit.applied_migrations (version, name, from_snapshot, to_snapshot, up_sha256, "
                      "complete) VALUES (%s, %s, %s, %s, %s, %s)",
                      (entry.version, entry.header.name, entry.header.from_snapshot, entry.header.to_snapshot,
@@ -209,10 +214,7 @@ def _run_outside(conn: psycopg.Connection[Any], directory: Path, entry: FolderMi
                      "`pggit migrate apply` again: it re-runs the statements outside the transaction",
                 version=entry.version) from exc
     conn.execute("RESET search_path")
-    after, after_doc = current_snapshot(conn)
-    if after != entry.header.to_snapshot:
-        raise _refusal(directory, entry, after, entry.header.to_snapshot, after_doc,
-                       "applied, but the result does not match")
+    check_pin(conn, directory, entry, entry.header.to_snapshot, "applied, but the result does not match for")
     conn.execute("UPDATE pggit.applied_migrations SET complete = true WHERE version = %s", (entry.version,))
 
 

@@ -18,7 +18,7 @@ from pggit_core.errors import InvalidInput, InvalidName, MigrationError
 from pggit_core.hazards import DataLoss, Hazard
 from pggit_core.migration_files import FormatStyle
 from pggit_core.migration_steps import ChangeKind, PlanStep
-from pggit_core.renames import RenameOp, apply_renames, renames_in
+from pggit_core.renames import RenameOp, adopt_renamed_definitions, apply_renames, renames_in
 from pggit_core.store import migrations as store
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -251,6 +251,7 @@ class MigrationGenerator:
         """The steps turning `a` into `b`: RENAME statements for captured renames, then `pggit._plan` from the
         renamed `a`; and that renamed `a` (the base hazards are judged against)."""
         start, renamed = apply_renames(a, renames)
+        renamed = adopt_renamed_definitions(renamed, b, renames)
         rows = store.plan(self.conn, renamed, b)
         steps = [PlanStep(ord=i, object_key=key, change="rename", fields=(), statement=text)
                  for i, (key, text) in enumerate(start, start=1)]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,3 +129,38 @@ def apply_renames(doc: dict[str, Any], renames: Sequence[RenameOp]) -> tuple[lis
                 sql.Identifier(op.table), sql.Identifier(op.old), sql.Identifier(op.new))
             steps.append((f"table:{op.schema}.{op.table}", stmt.as_string(None)))
     return steps, out
+
+
+_NAME_FIELDS = ("kind", "schema", "name", "table")
+
+
+def _substitute(text: str, old: str, new: str) -> str:
+    """`old` replaced by `new` where it stands as a whole identifier (bare or double-quoted)."""
+    text = text.replace(f'"{old}"', f'"{new}"')
+    return re.sub(rf'(?<![\w"$]){re.escape(old)}(?![\w"$])', new, text)
+
+
+def adopt_renamed_definitions(base: dict[str, Any], target: Mapping[str, Any],
+                              renames: Sequence[RenameOp]) -> dict[str, Any]:
+    """PostgreSQL rewrites the definitions of dependent objects when a table or column is renamed. For each
+    object that depends (per its `deps`) on a renamed table or column, take the target's text of a field when
+    substituting the new name into the base's text gives exactly that text; the plan then leaves the object
+    alone instead of dropping and creating it. Fields that differ in any other way are left for the plan."""
+    target_objects = target.get("objects", {})
+    objects: dict[str, Any] = base.get("objects", {})
+    for op in renames:
+        if op.kind not in _APPLIED_KINDS:
+            continue
+        dep = f"table:{op.schema}.{op.new}" if op.kind == "table" else f"column:{op.schema}.{op.table}.{op.new}"
+        for key, obj in list(objects.items()):
+            goal = target_objects.get(key)
+            if not isinstance(goal, Mapping) or dep not in (obj.get("deps") or []) or obj == goal:
+                continue
+            updated = dict(obj)
+            for field, value in obj.items():
+                if field in _NAME_FIELDS or not isinstance(value, str) or goal.get(field) == value:
+                    continue
+                if _substitute(value, op.old, op.new) == goal.get(field):
+                    updated[field] = goal[field]
+            objects[key] = updated
+    return base

@@ -1,0 +1,2 @@
+DROP VIEW t_big;
+DROP FUNCTION t_count();

@@ -1,0 +1,2 @@
+ALTER TABLE accounts ADD COLUMN tier text NOT NULL;
+ALTER TABLE accounts ALTER COLUMN name SET NOT NULL;
