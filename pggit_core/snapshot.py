@@ -44,7 +44,6 @@ class SchemaObject(BaseModel):
     grants: tuple[str, ...] | None = None
     table: str | None = None
     definition: str | None = None
-    columns: dict[str, Column] | None = None
     column_order: tuple[str, ...] | None = None
 
     def field(self, name: str) -> Any:
@@ -54,6 +53,13 @@ class SchemaObject(BaseModel):
         if name in type(self).model_fields:
             return getattr(self, name)
         return (self.model_extra or {}).get(name)
+
+    def table_columns(self) -> dict[str, Column]:
+        """A table's columns keyed by name (empty for other kinds; views list theirs in ``field('columns')``)."""
+        raw = self.field("columns")
+        if self.kind != "table" or not isinstance(raw, dict):
+            return {}
+        return {name: Column.model_validate(col) for name, col in raw.items()}
 
     def comparable(self) -> dict[str, Any]:
         """The document form without the fields that are not compared (``deps``, ``column_order``)."""

@@ -169,13 +169,16 @@ BEGIN
 END
 $fn$;
 
--- The document without foreign keys and triggers (what is created before a data copy).
-CREATE OR REPLACE FUNCTION pggit._without_fks_and_triggers(doc jsonb) RETURNS jsonb
+-- The document without what checks or reacts to copied rows (foreign keys, NOT VALID constraints,
+-- triggers): what is created before a data copy; the rest is created after it.
+CREATE OR REPLACE FUNCTION pggit._before_data_copy(doc jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
     SELECT jsonb_set(doc, '{objects}', coalesce((
         SELECT jsonb_object_agg(o.key, o.value)
           FROM jsonb_each(doc->'objects') o
-         WHERE NOT (o.value->>'kind' = 'trigger' OR (o.value->>'kind' = 'constraint' AND o.value->>'type' = 'f'))),
+         WHERE NOT (o.value->>'kind' = 'trigger'
+                    OR (o.value->>'kind' = 'constraint'
+                        AND (o.value->>'type' = 'f' OR o.value->>'definition' LIKE '% NOT VALID')))),
         '{}'::jsonb))
 $fn$;
 
@@ -253,7 +256,7 @@ BEGIN
     UPDATE pggit.branches b SET base_commit_id = base_id, head_commit_id = base_id WHERE b.id = new_id;
 
     IF copy_data THEN
-        copy_doc := pggit._without_fks_and_triggers(parent_doc);
+        copy_doc := pggit._before_data_copy(parent_doc);
         PERFORM pggit._apply_plan(new_id, '{}'::jsonb, copy_doc);
         PERFORM pggit._copy_data(parent_id, new_id, row_limit);
         PERFORM pggit._apply_plan(new_id, copy_doc, parent_doc);
