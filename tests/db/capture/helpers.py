@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import psycopg
-from psycopg import sql
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
 
 def make_branch(conn: Conn, name: str) -> None:
-    """A branch of main's `users` table, made by hand until pggit.create_branch lands."""
-    schema = "pggit_b_" + name.replace("/", "_").replace("-", "_")
-    with conn.transaction():
-        conn.execute("SELECT set_config('pggit.internal', 'on', true)")
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        conn.execute(sql.SQL("CREATE TABLE {}.users (LIKE public.users INCLUDING ALL)").format(sql.Identifier(schema)))
-        conn.execute("INSERT INTO pggit.branches (name, parent_id) VALUES (%s, 1)", (name,))
-        conn.execute("INSERT INTO pggit.branch_schemas SELECT id, 'public', %s FROM pggit.branches WHERE name = %s",
-                     (schema, name))
+    conn.execute("SELECT pggit.create_branch(%s)", (name,))
 
 
 def columns(conn: Conn, schema: str, table: str) -> list[str]:
