@@ -1,0 +1,1 @@
+"""Prefect flows: orchestration only (order tasks, pause for review, report artifacts)."""

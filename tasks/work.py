@@ -1,0 +1,29 @@
+"""Tasks on an intent's branch: run and commit the agent's DDL, show the review packet, LLM resolution."""
+
+from __future__ import annotations
+
+from prefect import task
+
+from pggit_core import service
+from pggit_core.service import MergeOutcome, ResolutionOutcome, ReviewPacket, WorkResult
+from tasks.policy import TASK_OPTIONS
+
+
+@task(name="apply-changes-on-branch", **TASK_OPTIONS)
+def apply_changes(dsn: str, intent_id: int, statements: list[str], message: str) -> WorkResult:
+    return service.apply_changes(dsn, intent_id, statements, message)
+
+
+@task(name="review-packet", **TASK_OPTIONS)
+def review_packet(dsn: str, intent_id: int) -> ReviewPacket:
+    return service.review_packet(dsn, intent_id)
+
+
+@task(name="preview-merge", **TASK_OPTIONS)
+def preview_merge(dsn: str, intent_id: int, auto_resolve: bool) -> MergeOutcome:
+    return service.preview_merge(dsn, intent_id, auto_resolve=auto_resolve)
+
+
+@task(name="resolve-conflicts-with-llm", **TASK_OPTIONS)
+def resolve_with_llm(dsn: str, intent_id: int, resolver: str, auto_resolve: bool) -> ResolutionOutcome:
+    return service.resolve_with_llm(dsn, intent_id, resolver, auto_resolve=auto_resolve)

@@ -1,0 +1,100 @@
+"""The nightly merge (three completed intents, one conflicting) and the coordinator demo, under the harness."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from prefect.client.orchestration import get_client
+from psycopg import sql
+
+from flows.coordinator import coordinator
+from flows.nightly_merge import NIGHTLY_SUMMARY_KEY, nightly_merge
+from pggit_core import service
+
+pytestmark = pytest.mark.flows
+
+
+def _status(dsn: str, intent_id: int) -> str:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT status FROM pggit.intents WHERE id = %s", (intent_id,)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _finish_work(dsn: str, agent: str, feature: str, statements: list[str], tables: list[str]) -> int:
+    reg = service.register_intent(dsn, agent, feature, statements, tables, "low")
+    service.start_work(dsn, reg.intent.id)
+    service.apply_changes(dsn, reg.intent.id, statements, f"{agent}: {feature}")
+    return reg.intent.id
+
+
+def test_nightly_merge_merges_two_and_marks_the_conflicting_one(db: str, migrations_dir: Path) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL)")
+        conn.execute("SELECT pggit.commit('base schema', 'test')")
+    phone = _finish_work(db, "claude-auth", "phone", ["ALTER TABLE users ADD COLUMN phone TEXT"], ["users"])
+    orders = _finish_work(db, "local-llm", "orders",
+                          ["CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users)"],
+                          ["orders", "users"])
+    email = _finish_work(db, "gpt-email", "email_length",
+                         ["ALTER TABLE users ALTER COLUMN email TYPE varchar(320)"], ["users"])
+    for intent_id in (phone, orders, email):
+        service.acknowledge_conflicts(db, intent_id, "reviewed by the test: merge them in the nightly run")
+    with psycopg.connect(db, autocommit=True) as conn:  # main changes the same column meanwhile
+        conn.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(100)")
+        conn.execute("SELECT pggit.commit('hotfix on main', 'test')")
+
+    result = nightly_merge(dsn=db, migrations_dir=str(migrations_dir), migration_name="nightly_test")
+
+    outcomes = {e.intent_id: e.outcome for e in result.entries}
+    assert outcomes == {phone: "merged", orders: "merged", email: "conflicted"}
+    assert _status(db, phone) == "merged" and _status(db, orders) == "merged"
+    assert _status(db, email) == "conflicted"
+    with psycopg.connect(db, autocommit=True) as conn:
+        branches = {str(r[0]) for r in conn.execute(
+            "SELECT name FROM pggit.branches WHERE status <> 'deleted'").fetchall()}
+        email_type = conn.execute("SELECT data_type, character_maximum_length FROM information_schema.columns "
+                                  "WHERE table_name = 'users' AND column_name = 'email'").fetchone()
+    assert branches == {"main", service.get_intent(db, email).branch_name}
+    assert email_type == ("character varying", 100)
+    ups = [Path(f) for f in result.migration_files if f.endswith(".up.sql")]
+    assert len(ups) == 1
+    up = ups[0].read_text()
+    assert "phone" in up and "orders" in up and "320" not in up
+    with get_client(sync_client=True) as client:
+        keys = {a.key for a in client.read_artifacts()}
+    assert NIGHTLY_SUMMARY_KEY in keys
+
+
+@pytest.fixture
+def demo_database(admin_dsn: str) -> Iterator[str]:
+    name = f"pggit_demo_t{os.getpid()}"
+    yield name
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_coordinator_demo_runs_the_seed_scenario(admin_dsn: str, demo_database: str, migrations_dir: Path) -> None:
+    result = coordinator(dsn=admin_dsn, database=demo_database, migrations_dir=str(migrations_dir))
+
+    assert [i.status for i in result.intents] == ["merged", "merged"]
+    assert [i.agent_id for i in result.intents] == ["claude-architecture", "local-llm-indexes"]
+    assert result.conflicts_resolved, "the index intent overlaps the architecture intent on users/sessions"
+    assert len(result.merge_ids) == 2 and result.merge_ids[0] < result.merge_ids[1]
+    assert result.migration is not None
+    up = next(Path(f) for f in result.migration.files if f.endswith(".up.sql")).read_text()
+    assert "CREATE TABLE" in up and "idx_users_email" in up and "idx_sessions_user" in up
+    assert up.index("CREATE TABLE") < up.index("idx_users_email")
+    with psycopg.connect(result.dsn, autocommit=True) as conn:
+        tables = {str(r[0]) for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()}
+        indexes = {str(r[0]) for r in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'").fetchall()}
+        live_branches = conn.execute("SELECT count(*) FROM pggit.branches WHERE status <> 'deleted'").fetchone()
+    assert {"users", "sessions", "oauth_tokens"} <= tables
+    assert {"idx_users_email", "idx_sessions_user"} <= indexes
+    assert live_branches is not None and live_branches[0] == 1  # only main is left
