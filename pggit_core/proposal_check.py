@@ -224,22 +224,24 @@ def without_paths(obj: Any, paths: Sequence[Mapping[str, str]]) -> Any:
 
 
 class Sides(BaseModel):
-    """The three documents a conflict is judged against (objects only): the merge base, the source now,
-    and whether the merge would still report this very conflict (its fingerprint)."""
+    """The documents a conflict is judged against (objects only): the merge base, the target and the source
+    now, the target's snapshot hash, and whether the merge would still report this very conflict."""
 
     model_config = ConfigDict(frozen=True)
 
     base: dict[str, Any]
+    ours: dict[str, Any]
     theirs: dict[str, Any]
+    target_snapshot: str
     still_conflicts: bool
 
 
-def _side_dropped(context: ConflictContext, sides: Sides, before: Mapping[str, Any]) -> set[tuple[str, str]]:
+def _side_dropped(context: ConflictContext, sides: Sides) -> set[tuple[str, str]]:
     """(object key, column or "") pairs one side removed: the only data a proposal may drop."""
     dropped: set[tuple[str, str]] = set()
     for path in context.paths:
         b = value_at(sides.base, path)
-        if b is not None and (value_at(before, path) is None or value_at(sides.theirs, path) is None):
+        if b is not None and (value_at(sides.ours, path) is None or value_at(sides.theirs, path) is None):
             dropped.add((path.get("key", ""), path.get("column", "")))
     return dropped
 
@@ -303,23 +305,29 @@ def _objects(document: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_sides(conn: Conn, context: ConflictContext) -> Sides:
-    """The merge base's document, the source's now, and whether merging now would report this conflict."""
+    """The merge base's document, the target's and the source's now, and whether merging now would report
+    this conflict (its fingerprint, as merge.sql computes it, is among the conflicts found)."""
     row = conn.execute(
         "SELECT s.doc, c.fingerprint FROM pggit.conflicts c JOIN pggit.merges m ON m.id = c.merge_id"
         " LEFT JOIN pggit.commits k ON k.id = m.base_commit_id LEFT JOIN pggit.snapshots s ON s.hash = k.snapshot_hash"
         " WHERE c.id = %s", (context.conflict_id,)).fetchone()
     base_doc: dict[str, Any] = row[0] if row is not None and isinstance(row[0], dict) else {"format": 1, "objects": {}}
     fingerprint = row[1] if row is not None else None
+    ours_row = conn.execute("SELECT d, pggit.snapshot_hash(d) FROM pggit.snapshot(%s) AS d",
+                            (context.target_branch,)).fetchone()
+    if ours_row is None or not isinstance(ours_row[0], dict):
+        raise PgGitError(f"pggit.snapshot({context.target_branch!r}) returned no document")
+    ours_doc: dict[str, Any] = ours_row[0]
     theirs_doc = _document(conn, context.source_branch)
     still = True
     if fingerprint is not None:
-        ours_doc = _document(conn, context.target_branch)
         found = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(pggit._merge3(%s, %s, %s) -> 'conflicts') AS c"
             " WHERE pggit._merge_fingerprint(c) = %s)",
             (Jsonb(base_doc), Jsonb(ours_doc), Jsonb(theirs_doc), fingerprint)).fetchone()
         still = bool(found and found[0])
-    return Sides(base=_objects(base_doc), theirs=_objects(theirs_doc), still_conflicts=still)
+    return Sides(base=_objects(base_doc), ours=_objects(ours_doc), theirs=_objects(theirs_doc),
+                 target_snapshot=str(ours_row[1]), still_conflicts=still)
 
 
 def _database_problem(exc: psycopg.Error, number: int) -> str:
@@ -332,27 +340,23 @@ def _database_problem(exc: psycopg.Error, number: int) -> str:
 
 
 class ScratchRun(BaseModel):
-    """The scratch branch's objects before and after the statements, the target's hash, and the first error."""
+    """The scratch branch's objects after the statements, and the first statement that failed."""
 
     model_config = ConfigDict(frozen=True)
 
-    before: dict[str, Any]
     after: dict[str, Any]
-    target_snapshot: str
     problems: tuple[str, ...] = ()
 
 
 def run_on_scratch(conn: Conn, target_branch: str, texts: Sequence[str], label: str = "proposal") -> ScratchRun:
-    """Create a scratch branch from the target, run the statements there, snapshot before and after; all of it
-    inside a savepoint that is always rolled back, so nothing (branch, schemas, log rows) survives."""
+    """Create a scratch branch from the target, run the statements there and snapshot it; all of it inside a
+    savepoint that is always rolled back, so nothing (branch, schemas, log rows, checkout) survives. A copy
+    has the target's document (snapshot identity is branch-relative), so the target's is the 'before'."""
     scratch = _scratch_name_for(label)
     problems: list[str] = []
+    after: dict[str, Any] = {}
     with conn.transaction(force_rollback=True):
-        row = conn.execute("SELECT pggit.snapshot_hash(pggit.snapshot(%s))", (target_branch,)).fetchone()
-        target_hash = str(row[0]) if row is not None else ""
         conn.execute("SELECT pggit.create_branch(%s, %s)", (scratch, target_branch))
-        before = _objects(_document(conn, scratch))
-        after: dict[str, Any] = {}
         conn.execute("SELECT pggit.checkout(%s)", (scratch,))
         conn.execute("SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
                      (STATEMENT_TIMEOUT, LOCK_TIMEOUT))
@@ -367,7 +371,7 @@ def run_on_scratch(conn: Conn, target_branch: str, texts: Sequence[str], label: 
                 break
         if not problems:
             after = _objects(_document(conn, scratch))
-    return ScratchRun(before=before, after=after, target_snapshot=target_hash, problems=tuple(problems))
+    return ScratchRun(after=after, problems=tuple(problems))
 
 
 def _scratch_name_for(label: str) -> str:
@@ -399,18 +403,20 @@ def check(conn: Conn, context: ConflictContext, texts: Sequence[str]) -> CheckRe
         return _fail([f"{context.target_branch!r} or {context.source_branch!r} changed since the merge recorded "
                       f"conflict {context.conflict_id}: merging now would not report it; run the merge again"],
                      retryable=False, script=script)
+    drop_problems, notes = destructive_statements(parsed, _side_dropped(context, sides))
+    if drop_problems:
+        return _fail(drop_problems, script=script, target_snapshot=sides.target_snapshot)
     run = run_on_scratch(conn, context.target_branch, texts, f"conflict-{context.conflict_id}")
     if run.problems:
-        return _fail(run.problems, script=script, target_snapshot=run.target_snapshot)
-    before, after = run.before, run.after
+        return _fail(run.problems, script=script, target_snapshot=sides.target_snapshot)
+    before, after = sides.ours, run.after
 
-    drop_problems, notes = destructive_statements(parsed, _side_dropped(context, sides, before))
     keys = {p.get("key", "") for p in context.paths}
     transient = sorted({_object_key_of(t) for st in parsed for t in st.touches
                         if t.action is parsing.Action.DROP and t.kind is not parsing.Kind.COLUMN
                         and _object_key_of(t) not in before})
     changed = sorted(k for k in set(before) | set(after) if before.get(k, MISSING) != after.get(k, MISSING))
-    problems = list(drop_problems)
+    problems = []
     for key in changed:
         verb = "created" if key not in before else "removed" if key not in after else "altered"
         if key not in keys:
@@ -427,6 +433,6 @@ def check(conn: Conn, context: ConflictContext, texts: Sequence[str]) -> CheckRe
         notes.extend(field_notes)
     if problems:
         return _fail(problems, script=script, changed_objects=tuple(changed), notes=tuple(notes),
-                     target_snapshot=run.target_snapshot)
+                     target_snapshot=sides.target_snapshot)
     return CheckResult(ok=True, notes=tuple(notes), needs_human=bool(notes), script=script,
-                       changed_objects=tuple(changed), target_snapshot=run.target_snapshot)
+                       changed_objects=tuple(changed), target_snapshot=sides.target_snapshot)

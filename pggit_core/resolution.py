@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pggit_core import proposal_check
 from pggit_core.advisor import Answer, ConflictContext, ConflictResolver, Exchange, IntentSummary, Proposal
-from pggit_core.errors import ConfigError, IllegalTransition, NotFound, ResolverUnavailable, from_database_error
+from pggit_core.errors import (
+    ConfigError,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    ResolverUnavailable,
+    from_database_error,
+)
 
 Conn = psycopg.Connection[Any]
 Severity = Literal["ERROR", "WARNING"]
@@ -275,7 +282,7 @@ def approve_proposal(conn: Conn, conflict_id: int, approver: str) -> ConflictOut
     applied through pggit.resolve_conflict. Only a proposal that validated and waits for approval qualifies."""
     approver = approver.strip()
     if not approver:
-        raise IllegalTransition("an approval needs the approver's name", hint="pass who approves, e.g. 'alice'")
+        raise InvalidInput("an approval needs the approver's name", hint="pass who approves, e.g. 'alice'")
     context, resolved = load_context(conn, conflict_id)
     if resolved:
         return ConflictOutcome(conflict_id=conflict_id, status="already_resolved")

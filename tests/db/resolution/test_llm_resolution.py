@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from pggit_core import proposal_check, resolution
-from pggit_core.errors import IllegalTransition
+from pggit_core.errors import IllegalTransition, InvalidInput
 from pggit_core.resolution import ResolutionPolicy
 from tests.db.resolution.llm_fakes import (
     FakeAPI,
@@ -155,9 +155,18 @@ def test_approval_revalidates_and_refuses_a_stale_proposal(users: Conn, error_co
     assert not row["resolved"] and row["proposal"]["status"] == "escalated"
 
 
-def test_approving_without_a_validated_proposal_is_refused(users: Conn, warning_conflict: int) -> None:
+def test_approving_without_a_validated_proposal_or_approver_is_refused(users: Conn, warning_conflict: int) -> None:
     with pytest.raises(IllegalTransition, match="no validated proposal"):
         resolution.approve_proposal(users, warning_conflict, "alice")
+    with pytest.raises(InvalidInput, match="approver"):
+        resolution.approve_proposal(users, warning_conflict, "  ")
+
+
+def test_qualified_names_cannot_reach_past_the_scratch_branch(users: Conn, warning_conflict: int) -> None:
+    context, _ = resolution.load_context(users, warning_conflict)
+    check = proposal_check.check(users, context, ["ALTER TABLE public.users ADD COLUMN search_preferences jsonb"])
+    assert not check.ok
+    assert "search_preferences" not in columns(users)
 
 
 def test_a_proposal_touching_other_objects_is_refused(users: Conn, warning_conflict: int) -> None:
