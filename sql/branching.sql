@@ -197,10 +197,11 @@ BEGIN
        AND NOT EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = p_parent AND l.commit_id IS NULL) THEN
         RETURN head;
     END IF;
-    -- serialize with other writers of the parent's head, then look again
+    -- serialize with other writers of the parent's head, then look again (a new statement, so that a
+    -- commit made meanwhile is visible)
+    PERFORM 1 FROM pggit.branches b WHERE b.id = p_parent FOR NO KEY UPDATE;
     SELECT b.head_commit_id, c.snapshot_hash INTO head, head_hash
-      FROM pggit.branches b LEFT JOIN pggit.commits c ON c.id = b.head_commit_id WHERE b.id = p_parent
-       FOR UPDATE OF b;
+      FROM pggit.branches b LEFT JOIN pggit.commits c ON c.id = b.head_commit_id WHERE b.id = p_parent;
     IF head IS NOT NULL AND head_hash = live_hash
        AND NOT EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = p_parent AND l.commit_id IS NULL) THEN
         RETURN head;

@@ -402,7 +402,7 @@ DECLARE
     new_id bigint;
 BEGIN
     SELECT b.head_commit_id INTO head FROM pggit.branches b
-     WHERE b.id = _record_commit.branch_id AND b.status <> 'deleted' FOR UPDATE;
+     WHERE b.id = _record_commit.branch_id AND b.status <> 'deleted' FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'PGG40', MESSAGE = format('branch id %s does not exist', branch_id),
               HINT = 'list branches with SELECT * FROM pggit.list_branches()';
