@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Conn, fixed_clock, main_doc, on_branch, plan_rows, run_script
+from migration_helpers import Conn, fixed_clock, main_doc, on_branch, plan_rows, run_script
 
 from pggit_core import migration_apply, migration_render
 from pggit_core.migrations import Migration, MigrationGenerator
