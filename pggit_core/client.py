@@ -6,9 +6,13 @@ from typing import Any
 
 import psycopg
 
+from pggit_core import branching, diff
 from pggit_core import merge as merging
+from pggit_core.diff import Diff
 from pggit_core.merge import MergeConflict, MergeResult
+from pggit_core.names import MAIN
 from pggit_core.store import commits
+from pggit_core.store.branches import Branch
 from pggit_core.store.commits import CapturedCommand, Commit
 
 
@@ -23,6 +27,26 @@ class PgGitClient:
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
+
+    # Branches and diff (sql/branching.sql, sql/diff.sql).
+
+    def create_branch(self, name: str, from_branch: str = MAIN, copy_data: bool = False,
+                      row_limit: int | None = None) -> Branch:
+        """Create ``name`` as a real copy of ``from_branch``'s schemas (rows too with ``copy_data``, at
+        most ``row_limit`` per table). All or nothing."""
+        return branching.create_branch(self.conn, name, from_branch, copy_data=copy_data, row_limit=row_limit)
+
+    def delete_branch(self, name: str, force: bool = False) -> None:
+        """Delete ``name`` and its schemas (``force`` for unmerged or uncommitted work)."""
+        branching.delete_branch(self.conn, name, force=force)
+
+    def list_branches(self) -> list[Branch]:
+        """Every live branch, main first."""
+        return branching.list_branches(self.conn)
+
+    def diff(self, a: str, b: str) -> Diff:
+        """What turns ``a`` into ``b`` (branch names or commits written ``@<id>``), in apply order."""
+        return diff.diff(self.conn, a, b)
 
     # Checkout, commits, log (sql/capture.sql).
 

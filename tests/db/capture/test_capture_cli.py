@@ -59,3 +59,46 @@ def test_cli_errors(main_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert "empty" in capsys.readouterr().err
     assert main(["log", "agent/nope", "--dsn", main_db]) == 5
     assert "agent/nope" in capsys.readouterr().err
+
+
+def test_branch_create_list_diff_delete(main_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    made = run_json(capsys, "branch", "create", "agent/claude-auth", "--from", "main", "--dsn", main_db)
+    assert isinstance(made, dict)
+    assert made["name"] == "agent/claude-auth" and made["parent"] == "main" and len(made["schemas"]) == 1
+    listed = run_json(capsys, "branch", "list", "--dsn", main_db)
+    assert isinstance(listed, list) and [b["name"] for b in listed] == ["main", "agent/claude-auth"]
+    assert run_json(capsys, "branch", "--dsn", main_db) == listed  # `pggit branch` alone lists
+    assert main(["branch", "list", "--dsn", main_db]) == 0
+    assert "agent/claude-auth" in capsys.readouterr().out
+
+    empty = run_json(capsys, "diff", "main", "agent/claude-auth", "--dsn", main_db)
+    assert empty == {"a": "main", "b": "agent/claude-auth", "changes": []}
+    with psycopg.connect(main_db, autocommit=True) as conn:
+        conn.execute("SELECT pggit.checkout('agent/claude-auth')")
+        conn.execute("ALTER TABLE users ADD COLUMN oauth_provider TEXT")
+    found = run_json(capsys, "diff", "main", "agent/claude-auth", "--dsn", main_db)
+    assert isinstance(found, dict)
+    assert [(c["object_key"], c["change"], c["fields"], c["statement"]) for c in found["changes"]] == [
+        ("table:public.users", "changed", ["columns.oauth_provider"],
+         "ALTER TABLE users ADD COLUMN oauth_provider text")]
+    assert main(["diff", "main", "agent/claude-auth", "--dsn", main_db]) == 0
+    assert "oauth_provider" in capsys.readouterr().out
+
+    # Uncommitted work: delete needs --force.
+    assert main(["branch", "delete", "agent/claude-auth", "--dsn", main_db]) == 5
+    assert "force" in capsys.readouterr().err
+    assert run_json(capsys, "branch", "delete", "agent/claude-auth", "--force", "--dsn", main_db) == {
+        "deleted": "agent/claude-auth", "force": True}
+    listed = run_json(capsys, "branch", "list", "--dsn", main_db)
+    assert isinstance(listed, list) and [b["name"] for b in listed] == ["main"]
+
+
+def test_branch_bad_input(main_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["branch", "create", "Agent X", "--dsn", main_db]) == 2
+    assert "PG030" in capsys.readouterr().err
+    assert main(["branch", "create", "agent/x", "--from", "agent/nope", "--dsn", main_db]) == 5
+    assert "agent/nope" in capsys.readouterr().err
+    assert main(["branch", "delete", "main", "--dsn", main_db]) == 5
+    assert "PG050" in capsys.readouterr().err
+    assert main(["diff", "main", "agent/nope", "--dsn", main_db]) == 5
+    assert "agent/nope" in capsys.readouterr().err

@@ -6,7 +6,9 @@ import psycopg
 import pytest
 
 from pggit_core.client import PgGitClient
+from pggit_core.diff import ChangeKind, Diff
 from pggit_core.errors import BranchError, InvalidInput, NotFound
+from pggit_core.store.branches import Branch
 from pggit_core.store.commits import Commit
 from tests.db.capture.helpers import columns, make_branch, physical_schema
 
@@ -62,3 +64,38 @@ def test_errors_are_mapped(main_db: str) -> None:
 
             with database_errors():
                 raise raw.value
+
+
+def test_branches_and_diff(main_db: str) -> None:
+    with psycopg.connect(main_db, autocommit=True) as conn:
+        client = PgGitClient(conn)
+        made = client.create_branch("agent/search")
+        assert isinstance(made, Branch) and made.name == "agent/search" and made.parent == "main"
+        assert [b.name for b in client.list_branches()] == ["main", "agent/search"]
+        assert client.diff("main", "agent/search").is_empty
+        client.checkout("agent/search")
+        conn.execute("CREATE TABLE search_index (id SERIAL, content TSVECTOR)")
+        found = client.diff("main", "agent/search")
+        assert isinstance(found, Diff)
+        assert found.objects() == {"table:public.search_index": ChangeKind.ADDED,
+                                   "sequence:public.search_index_id_seq": ChangeKind.ADDED}
+        made_commit = client.commit("search index")
+        assert client.diff(f"@{made_commit.commit_id}", "agent/search").is_empty
+        client.checkout("main")
+        with pytest.raises(BranchError):
+            client.delete_branch("agent/search")  # unmerged commits
+        client.delete_branch("agent/search", force=True)
+        assert [b.name for b in client.list_branches()] == ["main"]
+        with pytest.raises(NotFound):
+            client.checkout("agent/search")
+
+
+def test_delete_refuses_a_branch_another_session_is_on(main_db: str) -> None:
+    with psycopg.connect(main_db, autocommit=True) as conn, psycopg.connect(main_db, autocommit=True) as agent:
+        client = PgGitClient(conn)
+        client.create_branch("agent/busy")
+        PgGitClient(agent).checkout("agent/busy")
+        with pytest.raises(BranchError, match="agent/busy"):
+            client.delete_branch("agent/busy", force=True)
+        PgGitClient(agent).checkout("main")
+        client.delete_branch("agent/busy", force=True)
