@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import fcntl
 import getpass
 import hashlib
 import json
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -244,6 +246,18 @@ def check_writable(directory: Path) -> None:
     if not os.access(directory, os.W_OK | os.X_OK):
         raise MigrationError(f"the migrations folder {directory} is not writable",
                              hint="fix its permissions or pass another folder")
+
+
+@contextmanager
+def folder_lock(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the folder while a migration is checked and written, so that two writers on
+    this machine do not interleave (writers elsewhere collide in pggit.sum instead)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def prepare(migration: Migration, directory: Path) -> Migration:

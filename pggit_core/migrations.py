@@ -102,12 +102,14 @@ class Migration(BaseModel):
             raise InvalidInput(f"unknown format style {format_style!r}",
                                hint="use plain, flyway or sqitch") from exc
         folder = Path(directory)
-        prepared = migration_files.prepare(self, folder)
-        own = {k: v for k, v in migration_files.render(prepared, style, folder).items()
-               if k not in (migration_files.SUM_FILE, migration_files.SQITCH_PLAN)}
-        recording = self._recorder(prepared, migration_files.checksum(own)) if self._recorder else nullcontext()
-        with recording:
-            return migration_files.write(prepared, folder, style)
+        migration_files.check_writable(folder)
+        with migration_files.folder_lock(folder):
+            prepared = migration_files.prepare(self, folder)
+            own = {k: v for k, v in migration_files.render(prepared, style, folder).items()
+                   if k not in (migration_files.SUM_FILE, migration_files.SQITCH_PLAN)}
+            recording = self._recorder(prepared, migration_files.checksum(own)) if self._recorder else nullcontext()
+            with recording:
+                return migration_files.write(prepared, folder, style)
 
 
 def _conn_of(client: Any) -> psycopg.Connection[Any]:

@@ -221,3 +221,28 @@ def test_summary_is_json_ready() -> None:
     assert summary["statements"] == {"up": 3, "down": 3}
     assert [h["code"] for h in summary["hazards"]] == ["PGH102", "PGH201"]
     assert summary["reversible"] is False and summary["irreversible"][0]["object_key"] == "table:public.users"
+
+
+def test_two_writers_at_once_one_wins_and_the_folder_stays_consistent(tmp_path: Path) -> None:
+    import threading
+
+    make().write_to_file(tmp_path)
+    rivals = [make(version=f"2026112410160{i}", name=f"rival_{i}", from_hash="b" * 64, to_hash=f"{'cd'[i]}" * 64)
+              for i in range(2)]
+    errors: list[Exception] = []
+    barrier = threading.Barrier(2)
+
+    def write(m: Migration) -> None:
+        barrier.wait()
+        try:
+            m.write_to_file(tmp_path)
+        except MigrationError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(m,)) for m in rivals]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) == 1 and ("starts at" in errors[0].message or "newer migration" in errors[0].message)
+    assert len(scan(tmp_path)) == 2 and verify(tmp_path).ok
