@@ -348,15 +348,19 @@ class ScratchRun(BaseModel):
     problems: tuple[str, ...] = ()
 
 
-def run_on_scratch(conn: Conn, target_branch: str, texts: Sequence[str], label: str = "proposal") -> ScratchRun:
+def run_on_scratch(conn: Conn, target_branch: str, texts: Sequence[str], label: str = "proposal",
+                   sample_rows: int = 0) -> ScratchRun:
     """Create a scratch branch from the target, run the statements there and snapshot it; all of it inside a
     savepoint that is always rolled back, so nothing (branch, schemas, log rows, checkout) survives. A copy
-    has the target's document (snapshot identity is branch-relative), so the target's is the 'before'."""
+    has the target's document (snapshot identity is branch-relative), so the target's is the 'before'.
+    With `sample_rows`, that many rows of each table are copied too, so data-dependent failures (a cast or a
+    NOT NULL the data does not satisfy) show here rather than at merge time."""
     scratch = _scratch_name_for(label)
     problems: list[str] = []
     after: dict[str, Any] = {}
     with conn.transaction(force_rollback=True):
-        conn.execute("SELECT pggit.create_branch(%s, %s)", (scratch, target_branch))
+        conn.execute("SELECT pggit.create_branch(%s, %s, %s, %s)",
+                     (scratch, target_branch, sample_rows > 0, sample_rows if sample_rows > 0 else None))
         conn.execute("SELECT pggit.checkout(%s)", (scratch,))
         conn.execute("SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
                      (STATEMENT_TIMEOUT, LOCK_TIMEOUT))
@@ -378,8 +382,9 @@ def _scratch_name_for(label: str) -> str:
     return f"scratch/{label}-{secrets.token_hex(4)}"
 
 
-def check(conn: Conn, context: ConflictContext, texts: Sequence[str]) -> CheckResult:
-    """Validate proposed statements for a conflict. Nothing is applied: the scratch branch is rolled back."""
+def check(conn: Conn, context: ConflictContext, texts: Sequence[str], *, sample_rows: int = 0) -> CheckResult:
+    """Validate proposed statements for a conflict. Nothing is applied: the scratch branch is rolled back.
+    `sample_rows` > 0 copies that many rows per table into the scratch branch (see `run_on_scratch`)."""
     texts = [t.strip().rstrip(";").strip() for t in texts]
     if not texts or not all(texts):
         return _fail(["the proposal has an empty statement; give at least one complete statement"])
@@ -406,7 +411,7 @@ def check(conn: Conn, context: ConflictContext, texts: Sequence[str]) -> CheckRe
     drop_problems, notes = destructive_statements(parsed, _side_dropped(context, sides))
     if drop_problems:
         return _fail(drop_problems, script=script, target_snapshot=sides.target_snapshot)
-    run = run_on_scratch(conn, context.target_branch, texts, f"conflict-{context.conflict_id}")
+    run = run_on_scratch(conn, context.target_branch, texts, f"conflict-{context.conflict_id}", sample_rows)
     if run.problems:
         return _fail(run.problems, script=script, target_snapshot=sides.target_snapshot)
     before, after = sides.ours, run.after

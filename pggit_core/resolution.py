@@ -35,6 +35,7 @@ class ResolutionPolicy(BaseModel):
     max_attempts: int = Field(default=3, ge=1, le=10)
     auto_apply: frozenset[Severity] = frozenset({"WARNING"})
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    sample_rows: int = Field(default=0, ge=0)
 
 
 class Attempt(BaseModel):
@@ -200,7 +201,7 @@ def resolve(conn: Conn, conflict_id: int, resolver: ConflictResolver | None,
         except ConfigError as exc:
             _unavailable(conn, context, document, str(exc), len(attempts))
             raise
-        attempt, problem = _try(conn, context, answer, number)
+        attempt, problem = _try(conn, context, answer, number, policy.sample_rows)
         attempts.append(attempt)
         document["attempts"] = [_attempt_doc(a) for a in attempts]
         if problem is None:
@@ -212,12 +213,13 @@ def resolve(conn: Conn, conflict_id: int, resolver: ConflictResolver | None,
     return _escalate(conn, context, document, "escalated", reason, len(attempts))
 
 
-def _try(conn: Conn, context: ConflictContext, answer: Answer, number: int) -> tuple[Attempt, str | None]:
+def _try(conn: Conn, context: ConflictContext, answer: Answer, number: int,
+         sample_rows: int) -> tuple[Attempt, str | None]:
     base = Attempt(number=number, model=answer.model, prompt_hash=answer.prompt_hash,
                    response_text=answer.response_text, proposal=answer.proposal, error=answer.error)
     if answer.proposal is None:
         return base, answer.error or "the response held no proposal"
-    check = proposal_check.check(conn, context, answer.proposal.statements)
+    check = proposal_check.check(conn, context, answer.proposal.statements, sample_rows=sample_rows)
     attempt = base.model_copy(update={"validation": check})
     return attempt, (None if check.ok else check.feedback())
 
@@ -277,9 +279,10 @@ def _notes(attempt: Attempt, approver: str) -> str:
 # --------------------------------------------------------------------------------------------- approval
 
 
-def approve_proposal(conn: Conn, conflict_id: int, approver: str) -> ConflictOutcome:
-    """A person approves the recorded proposal: it is validated again against the target as it is now, then
-    applied through pggit.resolve_conflict. Only a proposal that validated and waits for approval qualifies."""
+def approve_proposal(conn: Conn, conflict_id: int, approver: str, *, sample_rows: int = 0) -> ConflictOutcome:
+    """A person approves the recorded proposal: it is validated again against the target as it is now (with
+    `sample_rows` rows per table copied, if given), then applied through pggit.resolve_conflict. Only a
+    proposal that validated and waits for approval qualifies."""
     approver = approver.strip()
     if not approver:
         raise InvalidInput("an approval needs the approver's name", hint="pass who approves, e.g. 'alice'")
@@ -295,7 +298,7 @@ def approve_proposal(conn: Conn, conflict_id: int, approver: str) -> ConflictOut
         )
     accepted = document["accepted"]
     statements = [str(s) for s in accepted.get("statements", [])]
-    check = proposal_check.check(conn, context, statements)
+    check = proposal_check.check(conn, context, statements, sample_rows=sample_rows)
     if not check.ok:
         document.update(status="escalated", reason="the recorded proposal no longer validates: " + check.feedback(),
                         finished_at=_now())

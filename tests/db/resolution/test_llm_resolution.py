@@ -221,3 +221,15 @@ def test_target_moved_since_the_merge_is_stale_and_not_retried(users: Conn, warn
     outcome = resolution.resolve(users, warning_conflict, api.resolver())
     assert outcome.status == "stale" and len(api.requests) == 1
     assert not conflict_row(users, warning_conflict)["resolved"]
+
+
+def test_sampled_rows_catch_a_cast_the_data_does_not_fit(users: Conn, error_conflict: int) -> None:
+    users.execute("INSERT INTO users (id, email) VALUES (1, %s)", ("x" * 400 + "@example.com",))
+    context, _ = resolution.load_context(users, error_conflict)
+    widen = ["ALTER TABLE users ALTER COLUMN email TYPE varchar(320)"]
+    assert proposal_check.check(users, context, widen).ok  # schema only: the long value is not there
+    sampled = proposal_check.check(users, context, widen, sample_rows=100)
+    assert not sampled.ok and "[22001]" in sampled.problems[0]  # string_data_right_truncation
+    row = users.execute("SELECT length(email) FROM users WHERE id = 1").fetchone()
+    assert row is not None and row[0] == 412
+    assert no_scratch_left(users)
