@@ -51,7 +51,7 @@ def test_upgrade_from_older_version_restores_current_shape(empty_db: str) -> Non
     with psycopg.connect(empty_db, autocommit=True) as conn:
         install.install(conn)
         # An older database: an earlier version lacked this view and a column.
-        conn.execute("DROP VIEW pggit.pggit_merge_history")
+        conn.execute("DROP VIEW pggit.pggit_merge_history CASCADE")
         conn.execute("ALTER TABLE pggit.intents DROP COLUMN flow_run_id CASCADE")
         conn.execute("UPDATE pggit.schema_version SET version = 0")
         result = install.install(conn)
