@@ -41,6 +41,8 @@ def renames_in(texts: Sequence[str]) -> list[RenameOp]:
     left out: they ran in PostgreSQL, so they are valid, but we cannot tell what they renamed)."""
     found: list[RenameOp] = []
     for text in texts:
+        if "RENAME" not in text.upper():  # every rename statement says RENAME; skip parsing the others
+            continue
         try:
             parsed = statements.parse_one(text)
         except InvalidSQL:
@@ -115,6 +117,8 @@ def _rename_column(doc: dict[str, Any], schema: str, table: str, old: str, new: 
 def apply_renames(doc: dict[str, Any], renames: Sequence[RenameOp]) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """Rename tables and columns of `doc` as the captured renames did. Returns the RENAME statements (object key,
     SQL relative to search_path) for the renames that apply to `doc`, and the renamed copy of `doc`."""
+    if not any(op.kind in _APPLIED_KINDS for op in renames):
+        return [], doc
     out = copy.deepcopy(doc)
     out.setdefault("objects", {})
     steps: list[tuple[str, str]] = []

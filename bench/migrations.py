@@ -1,0 +1,124 @@
+"""Migration generation figures: generate (plan, lint, render), write + pggit.sum, verify and pinned apply for a
+branch that changes N of the tables of a T-table schema (with FKs, indexes and views). Prints the figures.
+
+Usage: python bench/migrations.py [--tables 200] [--changed 100]
+Uses $PGGIT_DSN's server when set (it creates and drops scratch databases there), else starts an embedded
+server under a temporary directory on /dev/shm (or the temp dir) and destroys it at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from pggit_core import install, migration_apply, migration_files
+from pggit_core.migrations import MigrationGenerator
+from pggit_core.server import EmbeddedServer
+
+
+@contextmanager
+def admin_dsn() -> Iterator[str]:
+    given = os.environ.get("PGGIT_DSN")
+    if given:
+        yield given
+        return
+    base = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
+    server = EmbeddedServer(base / f"pggit-bench-migrations-{os.getpid()}", fast=True)
+    info = server.start()
+    try:
+        yield info.dsn_for("postgres")
+    finally:
+        server.destroy()
+
+
+def dsn_for(admin: str, database: str) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(admin)
+    params["dbname"] = database
+    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
+
+
+def schema(tables: int) -> list[sql.Composable]:
+    out: list[sql.Composable] = []
+    for i in range(tables):
+        t = sql.Identifier(f"t{i}")
+        parent = sql.Identifier(f"t{i - 1}")
+        ref = sql.SQL(", parent_id integer REFERENCES {} (id)").format(parent) if i else sql.SQL("")
+        out.append(sql.SQL("CREATE TABLE {} (id integer PRIMARY KEY, name text NOT NULL, created_at timestamptz{})")
+                   .format(t, ref))
+        out.append(sql.SQL("CREATE INDEX {} ON {} (name)").format(sql.Identifier(f"t{i}_name_idx"), t))
+        if i % 10 == 0:
+            out.append(sql.SQL("CREATE VIEW {} AS SELECT id, name FROM {}").format(sql.Identifier(f"v{i}"), t))
+    return out
+
+
+def changes(count: int) -> list[sql.Composable]:
+    out: list[sql.Composable] = []
+    for i in range(count):
+        t = sql.Identifier(f"t{i}")
+        out.append(sql.SQL("ALTER TABLE {} ADD COLUMN {} text").format(t, sql.Identifier(f"note_{i}")))
+        out.append(sql.SQL("CREATE INDEX {} ON {} (created_at)").format(sql.Identifier(f"t{i}_created_idx"), t))
+    return out
+
+
+def timed(label: str, start: float) -> float:
+    now = time.perf_counter()
+    print(f"  {label:<34} {1000 * (now - start):9.1f} ms")
+    return now
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tables", type=int, default=200)
+    parser.add_argument("--changed", type=int, default=100)
+    args = parser.parse_args()
+    with admin_dsn() as admin:
+        names = [f"pggit_bench_mig_src_{os.getpid()}", f"pggit_bench_mig_dst_{os.getpid()}"]
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for name in names:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            run(dsn_for(admin, names[0]), dsn_for(admin, names[1]), args.tables, args.changed)
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                for name in names:
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def run(src_dsn: str, dst_dsn: str, tables: int, changed: int) -> None:
+    with psycopg.connect(src_dsn, autocommit=True) as src, psycopg.connect(dst_dsn, autocommit=True) as dst:
+        for conn in (src, dst):
+            install.install(conn)
+            for statement in schema(tables):
+                conn.execute(statement)
+        src.execute("SELECT pggit.create_branch('bench/work')")
+        src.execute("SELECT pggit.checkout('bench/work')")
+        for statement in changes(changed):
+            src.execute(statement)
+        src.execute("SELECT pggit.commit('bench work')")
+        src.execute("SELECT pggit.checkout('main')")
+        print(f"schema: {tables} tables (+ indexes, FKs, {tables // 10} views); branch changes {changed} tables "
+              f"({2 * changed} statements)")
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "migrations"
+            start = time.perf_counter()
+            migration = MigrationGenerator(src, concurrent_indexes=True).generate_from_branch("bench/work", "bench")
+            start = timed(f"generate ({len(migration.up_steps)} up / {len(migration.down_steps)} down)", start)
+            hazards = len(migration.hazards)
+            migration.write_to_file(folder)
+            start = timed("write + pggit.sum + record", start)
+            migration_files.verify(folder)
+            start = timed("verify", start)
+            migration_apply.apply(dst, folder)
+            timed(f"pinned apply (check, run, check; {hazards} hazards)", start)
+
+
+if __name__ == "__main__":
+    main()
