@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from pggit_core.cli.output import Format, console, print_json
+from pggit_core.connect import redact
 from pggit_core.errors import ConfigError
 
 
@@ -87,10 +88,11 @@ def register(app: typer.Typer) -> None:
         console.print(f"  conflicts found at registration and resolved: {list(result.conflicts_resolved)}")
         console.print(f"  merges into main, in dependency order: {list(result.merge_ids)}")
         if result.migration is not None:
-            console.print("  migration written to:")
-            for name in result.migration.files:
-                console.print(f"    {name}")
-        console.print(f"  demo database: {result.dsn}")
+            sql_files = [f for f in result.migration.files if f.endswith(".sql")]
+            console.print(f"  migration written to {out_dir}:", soft_wrap=True)
+            for name in sql_files:
+                console.print(f"    {name}", soft_wrap=True, highlight=False)
+        console.print(f"  demo database: {redact(result.dsn)}", soft_wrap=True, highlight=False)
         api = os.environ.get("PREFECT_API_URL")
         if api:
             console.print(f"\nSee the runs and artifacts in the Prefect UI of {api.removesuffix('/api')}.")
