@@ -190,3 +190,24 @@ def test_apply_refuses_a_tampered_folder_and_concurrent_indexes_run_outside(conn
     assert migration_apply.apply(target, tmp_path).applied == (migration.version,)
     valid = target.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_idx'::regclass")
     assert valid.fetchone() == (True,)
+
+
+def test_a_rename_merged_into_main_stays_a_rename(conn: Conn, target: Conn, tmp_path: Path) -> None:
+    base = "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL); CREATE INDEX users_email ON users (email)"
+    run_script(conn, base)
+    conn.execute("SELECT pggit.create_branch('agent/rename')")
+    on_branch(conn, "agent/rename", "ALTER TABLE users RENAME COLUMN email TO email_address")
+    client = PgGitClient(conn)
+    assert client.merge("agent/rename", target_branch="main").result == "merged"
+    migration = MigrationGenerator(client).generate_from_branch("main", name="rename_email")
+    statements = [s.statement for s in migration.up_steps]
+    assert statements == ['ALTER TABLE "users" RENAME COLUMN "email" TO "email_address"']
+    assert [h.code for h in migration.hazards] == ["PGH301"] and migration.reversible
+    assert [s.statement for s in migration.down_steps] == [
+        'ALTER TABLE "users" RENAME COLUMN "email_address" TO "email"']
+    migration.write_to_file(tmp_path)
+    run_script(target, base)
+    target.execute("INSERT INTO users VALUES (1, 'a@example.org')")
+    target.execute("RESET search_path")
+    migration_apply.apply(target, tmp_path)
+    assert target.execute("SELECT email_address FROM users").fetchall() == [("a@example.org",)]
