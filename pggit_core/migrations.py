@@ -26,6 +26,10 @@ EMPTY_DOC: dict[str, Any] = {"format": 1, "objects": {}}
 Recorder = Callable[["Migration", str], AbstractContextManager[None]]
 
 
+class NothingToGenerate(MigrationError):
+    """The range holds no schema change (or was already migrated): nothing was written or recorded."""
+
+
 def validate_name(name: str) -> str:
     """A migration name goes into file names: lowercase letters, digits and underscores, starting with a letter."""
     if not isinstance(name, str) or not NAME_RE.match(name):
@@ -156,7 +160,7 @@ class MigrationGenerator:
         validate_name(name)
         ref = store.branch(self.conn, branch)
         if ref.head_commit_id is None:
-            raise MigrationError(f"nothing to generate: branch {branch!r} has no commits",
+            raise NothingToGenerate(f"nothing to generate: branch {branch!r} has no commits",
                                  hint=f"commit its work first (`pggit commit -m ... --branch {branch}`)")
         head = store.commit(self.conn, ref.head_commit_id)
         chain = self._chain(head)
@@ -183,7 +187,7 @@ class MigrationGenerator:
         validate_name(name)
         ids = sorted({_commit_id(c) for c in commits})
         if not ids:
-            raise MigrationError("nothing to generate: no commits were given",
+            raise NothingToGenerate("nothing to generate: no commits were given",
                                  hint="pass commits, e.g. client.log('main', limit=10)")
         refs = [store.commit(self.conn, i) for i in ids]
         for older, newer in zip(refs, refs[1:], strict=False):
@@ -201,7 +205,7 @@ class MigrationGenerator:
                 start, since = covered[-1], f"migration {last.version}_{last.name} (commit {covered[-1].id})"
         in_range = [r.id for r in refs if start is None or r.id > start.id]
         if not in_range:
-            raise MigrationError(f"nothing to generate: commits {ids[0]}..{ids[-1]} are already in migration "
+            raise NothingToGenerate(f"nothing to generate: commits {ids[0]}..{ids[-1]} are already in migration "
                                  f"{last.version if last else ''}", hint="commit new work first")
         return self._build(name, branch_name, start.snapshot_hash if start else None, refs[-1].snapshot_hash,
                            in_range, since)
@@ -225,14 +229,14 @@ class MigrationGenerator:
         from_hash = from_hash or store.snapshot_hash(self.conn, from_doc)
         if from_hash == to_hash:
             where = f"branch {branch!r}" if branch else "these commits"
-            raise MigrationError(f"nothing to generate: {where} has no schema change since {since}",
+            raise NothingToGenerate(f"nothing to generate: {where} has no schema change since {since}",
                                  hint="nothing was written; commit schema changes first")
         to_doc = store.snapshot_doc(self.conn, to_hash)
         renames = self._renames(commits)
         up, up_base = self._plan(from_doc, to_doc, renames)
         down, down_base = self._plan(to_doc, from_doc, [r.reversed() for r in reversed(renames)])
         if not up:
-            raise MigrationError(f"nothing to generate: the schema documents differ but the plan since {since} "
+            raise NothingToGenerate(f"nothing to generate: the schema documents differ but the plan since {since} "
                                  "is empty", hint="nothing was written")
         if self.concurrent_indexes:
             up = _concurrent_indexes(up, from_doc, to_doc)

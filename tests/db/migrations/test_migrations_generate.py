@@ -11,7 +11,7 @@ from migration_helpers import Conn, main_doc, on_branch, plan_rows, run_script
 from pggit_core import migration_apply, migration_files
 from pggit_core.client import PgGitClient
 from pggit_core.errors import AlreadyExists, InvalidInput, MigrationError, NotFound
-from pggit_core.migrations import MigrationGenerator
+from pggit_core.migrations import MigrationGenerator, NothingToGenerate
 
 ARCHITECTURE = [
     "CREATE TABLE users (id UUID PRIMARY KEY, email TEXT UNIQUE)",
@@ -106,7 +106,7 @@ def test_branch_range_and_bad_input(conn: Conn, tmp_path: Path) -> None:
     run_script(conn, "CREATE TABLE users (id integer PRIMARY KEY, email text)")
     conn.execute("SELECT pggit.create_branch('agent/a')")
     generator = MigrationGenerator(conn)
-    with pytest.raises(MigrationError, match="nothing to generate"):
+    with pytest.raises(NothingToGenerate, match="nothing to generate: branch 'agent/a' has no schema change"):
         generator.generate_from_branch("agent/a", name="empty")
     first = on_branch(conn, "agent/a", "ALTER TABLE users ADD COLUMN nickname text")
     second = on_branch(conn, "agent/a", "CREATE INDEX users_nick ON users (nickname)")
