@@ -120,6 +120,16 @@ LANGUAGE sql IMMUTABLE AS $fn$
     SELECT coalesce(jsonb_agg(v ORDER BY v), '[]') FROM (SELECT DISTINCT v FROM m) AS d
 $fn$;
 
+-- Whether two documents describe the same schema (ignoring `deps` and `column_order`).
+CREATE OR REPLACE FUNCTION pggit._merge_same(a jsonb, b jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT NOT EXISTS (
+        SELECT 1 FROM jsonb_each(coalesce(a -> 'objects', '{}')) AS x(k, v)
+          FULL JOIN jsonb_each(coalesce(b -> 'objects', '{}')) AS y(k, v) ON x.k = y.k
+         WHERE x.k IS NULL OR y.k IS NULL
+            OR (x.v - 'deps' - 'column_order') IS DISTINCT FROM (y.v - 'deps' - 'column_order'))
+$fn$;
+
 -- One conflict value.
 CREATE OR REPLACE FUNCTION pggit._merge_conflict(
     object_key text, object_type text, conflict_type text, severity text, reason text, paths jsonb,
@@ -321,12 +331,13 @@ $fn$;
 -- What turning document `a` into `b` changes, object by object: [{key, change}], sorted by key.
 CREATE OR REPLACE FUNCTION pggit._merge_changes(a jsonb, b jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $fn$
-    SELECT coalesce(jsonb_agg(jsonb_build_object('key', k, 'change',
-               CASE WHEN a -> 'objects' -> k IS NULL THEN 'added'
-                    WHEN b -> 'objects' -> k IS NULL THEN 'removed' ELSE 'changed' END) ORDER BY k), '[]')
-      FROM (SELECT jsonb_object_keys(coalesce(a -> 'objects', '{}'))
-            UNION SELECT jsonb_object_keys(coalesce(b -> 'objects', '{}'))) AS u(k)
-     WHERE (a -> 'objects' -> k) - 'deps' - 'column_order' IS DISTINCT FROM (b -> 'objects' -> k) - 'deps' - 'column_order'
+    SELECT coalesce(jsonb_agg(jsonb_build_object('key', coalesce(x.k, y.k), 'change',
+               CASE WHEN x.k IS NULL THEN 'added' WHEN y.k IS NULL THEN 'removed' ELSE 'changed' END)
+               ORDER BY coalesce(x.k, y.k)), '[]')
+      FROM jsonb_each(coalesce(a -> 'objects', '{}')) AS x(k, v)
+      FULL JOIN jsonb_each(coalesce(b -> 'objects', '{}')) AS y(k, v) ON x.k = y.k
+     WHERE x.k IS NULL OR y.k IS NULL
+        OR (x.v - 'deps' - 'column_order') IS DISTINCT FROM (y.v - 'deps' - 'column_order')
 $fn$;
 
 -- Three-way merge of snapshot documents: {"merged": doc, "conflicts": [...], "changes": [...]}.
@@ -352,26 +363,33 @@ DECLARE
     dep text;
     dp jsonb;
     in_conflict jsonb := '{}';
+    both_keys text[];
+    patch_keys text[] := '{}';
+    patch_vals jsonb[] := '{}';
     x record;
-    y record;
 BEGIN
-    FOR k IN SELECT u.key FROM (SELECT jsonb_object_keys(bo) UNION SELECT jsonb_object_keys(oo)
-                                UNION SELECT jsonb_object_keys(tobj)) AS u(key) ORDER BY 1 LOOP
+    -- set-based first: every object changed on at most one side (or identically on both)
+    SELECT coalesce(jsonb_object_agg(u.k, CASE WHEN u.o IS NOT DISTINCT FROM u.b THEN u.t ELSE u.o END)
+                        FILTER (WHERE (u.o IS NOT DISTINCT FROM u.t OR u.o IS NOT DISTINCT FROM u.b OR u.t IS NOT DISTINCT FROM u.b)
+                                      AND (CASE WHEN u.o IS NOT DISTINCT FROM u.b THEN u.t ELSE u.o END) IS NOT NULL), '{}'),
+           coalesce(jsonb_object_agg(u.k, jsonb_build_object('key', u.k))
+                        FILTER (WHERE u.t IS NOT DISTINCT FROM u.b AND u.o IS DISTINCT FROM u.b), '{}'),
+           coalesce(jsonb_object_agg(u.k, jsonb_build_object('key', u.k))
+                        FILTER (WHERE u.o IS NOT DISTINCT FROM u.b AND u.t IS DISTINCT FROM u.b), '{}'),
+           coalesce(array_agg(u.k ORDER BY u.k)
+                        FILTER (WHERE u.o IS DISTINCT FROM u.t AND u.o IS DISTINCT FROM u.b AND u.t IS DISTINCT FROM u.b), '{}')
+      INTO mo, changed_o, changed_t, both_keys
+      FROM (SELECT coalesce(eo.k, et.k, eb.k) AS k, eb.v AS b, eo.v AS o, et.v AS t
+              FROM jsonb_each(oo) AS eo(k, v)
+              FULL JOIN jsonb_each(tobj) AS et(k, v) ON et.k = eo.k
+              FULL JOIN jsonb_each(bo) AS eb(k, v) ON eb.k = coalesce(eo.k, et.k)) AS u;
+
+    -- then the objects both sides changed differently, one by one
+    FOREACH k IN ARRAY both_keys LOOP
         b := bo -> k; o := oo -> k; t := tobj -> k;
         kind := coalesce(o ->> 'kind', t ->> 'kind', b ->> 'kind', pggit._merge_key_kind(k));
         ctype := pggit._merge_type_of(kind);
-        IF o IS NOT DISTINCT FROM b AND t IS DISTINCT FROM b THEN
-            changed_t := changed_t || jsonb_build_object(k, jsonb_build_object('key', k));
-        ELSIF t IS NOT DISTINCT FROM b AND o IS DISTINCT FROM b THEN
-            changed_o := changed_o || jsonb_build_object(k, jsonb_build_object('key', k));
-        END IF;
-        IF o IS NOT DISTINCT FROM t THEN
-            m := o;
-        ELSIF o IS NOT DISTINCT FROM b THEN
-            m := t;
-        ELSIF t IS NOT DISTINCT FROM b THEN
-            m := o;
-        ELSIF b IS NOT NULL AND o IS NOT NULL AND t IS NOT NULL AND kind = 'table' AND o ->> 'kind' = t ->> 'kind' THEN
+        IF b IS NOT NULL AND o IS NOT NULL AND t IS NOT NULL AND kind = 'table' AND o ->> 'kind' = t ->> 'kind' THEN
             r := pggit._merge3_table(k, b, o, t);
             m := r -> 'merged';
             conflicts := conflicts || (r -> 'conflicts');
@@ -419,19 +437,25 @@ BEGIN
                      ELSE format('both sides changed %s differently: keep one side or write the combined change', k) END);
         END IF;
         IF m IS NOT NULL THEN
-            mo := mo || jsonb_build_object(k, m);
+            patch_keys := patch_keys || k;
+            patch_vals := patch_vals || m;
         END IF;
     END LOOP;
+    IF cardinality(patch_keys) > 0 THEN
+        mo := mo || (SELECT jsonb_object_agg(pk, pv) FROM unnest(patch_keys, patch_vals) AS p(pk, pv));
+    END IF;
 
     -- both sides added indexes with the same columns on one table (keep both), foreign keys on one table
     -- (a human decides)
-    FOR x IN SELECT ko.key AS ok, kt.key AS tk, ko.value AS ov, kt.value AS tv
-               FROM jsonb_each(oo) AS ko, jsonb_each(tobj) AS kt
-              WHERE ko.key <> kt.key
-                AND NOT bo ? ko.key AND NOT bo ? kt.key AND NOT tobj ? ko.key AND NOT oo ? kt.key
-                AND pggit._merge_key_kind(ko.key) = pggit._merge_key_kind(kt.key)
-                AND pggit._merge_key_kind(ko.key) IN ('index', 'constraint')
-                AND pggit._merge_table_key(ko.value) = pggit._merge_table_key(kt.value) LOOP
+    FOR x IN WITH ao AS (SELECT e.key, e.value, pggit._merge_key_kind(e.key) AS kind, pggit._merge_table_key(e.value) AS tk
+                           FROM jsonb_each(changed_o) AS c(key, p) JOIN jsonb_each(oo) AS e ON e.key = c.key
+                          WHERE NOT bo ? e.key AND pggit._merge_key_kind(e.key) IN ('index', 'constraint')),
+                  at AS (SELECT e.key, e.value, pggit._merge_key_kind(e.key) AS kind, pggit._merge_table_key(e.value) AS tk
+                           FROM jsonb_each(changed_t) AS c(key, p) JOIN jsonb_each(tobj) AS e ON e.key = c.key
+                          WHERE NOT bo ? e.key AND pggit._merge_key_kind(e.key) IN ('index', 'constraint'))
+             SELECT ao.key AS ok, at.key AS tk, ao.value AS ov, at.value AS tv
+               FROM ao JOIN at ON ao.kind = at.kind AND ao.tk = at.tk AND ao.key <> at.key
+              ORDER BY ao.key, at.key LOOP
         IF pggit._merge_key_kind(x.ok) = 'index' AND pggit._merge_index_shape(x.ov) = pggit._merge_index_shape(x.tv) THEN
             conflicts := conflicts || pggit._merge_conflict(x.ok, 'index', 'INDEX', 'WARNING', 'both_added_index',
                 jsonb_build_array(jsonb_build_object('key', x.ok), jsonb_build_object('key', x.tk)), NULL, x.ov, x.tv,
@@ -574,21 +598,29 @@ LANGUAGE sql STABLE AS $fn$
 $fn$;
 
 -- The branch's head commit after committing its captured, uncommitted DDL (and making a first commit
--- when it has none).
-CREATE OR REPLACE FUNCTION pggit._merge_head(branch_id bigint, label text) RETURNS bigint
+-- when it has none); `fresh` when that commit was made just now (its snapshot is the live schema).
+DROP FUNCTION IF EXISTS pggit._merge_head(bigint, text);
+CREATE OR REPLACE FUNCTION pggit._merge_commit_head(branch_id bigint, label text, OUT head bigint, OUT fresh boolean)
 LANGUAGE plpgsql AS $fn$
-DECLARE
-    head bigint;
 BEGIN
-    IF EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = _merge_head.branch_id AND l.commit_id IS NULL) THEN
-        RETURN pggit._record_commit(branch_id, format('Uncommitted changes of %s before a merge', label), current_user);
+    fresh := true;
+    IF EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = _merge_commit_head.branch_id AND l.commit_id IS NULL) THEN
+        head := pggit._record_commit(branch_id, format('Uncommitted changes of %s before a merge', label), current_user);
+        RETURN;
     END IF;
     SELECT coalesce(b.head_commit_id, b.base_commit_id) INTO head FROM pggit.branches b WHERE b.id = branch_id;
     IF head IS NULL THEN
         head := pggit._record_commit(branch_id, format('Initial state of %s', label), current_user);
+        RETURN;
     END IF;
-    RETURN head;
+    fresh := false;
 END
+$fn$;
+
+-- The snapshot document a commit points at.
+CREATE OR REPLACE FUNCTION pggit._merge_commit_doc(commit_id bigint) RETURNS jsonb
+LANGUAGE sql STABLE AS $fn$
+    SELECT s.doc FROM pggit.commits c JOIN pggit.snapshots s ON s.hash = c.snapshot_hash WHERE c.id = commit_id
 $fn$;
 
 -- Run one statement on a branch: search_path = the branch's physical schema for `tracked` (followed by
@@ -725,6 +757,10 @@ DECLARE
     skipped integer := 0;
     tracked text;
     outcome jsonb;
+    fresh boolean;
+    current_fps text[] := '{}';
+    open_ids bigint[] := '{}';
+    merge_message text := format('Merge branch ''%s'' into %s', source, target);
 BEGIN
     src := pggit._merge_branch(source, 'source');
     tgt := pggit._merge_branch(target, 'target');
@@ -746,14 +782,13 @@ BEGIN
     SELECT string_agg(bs.tracked_schema, ',' ORDER BY bs.tracked_schema) INTO tracked
       FROM pggit.branch_schemas bs WHERE bs.branch_id = tgt.id;
 
-    target_head := pggit._merge_head(tgt.id, target);
-    source_head := pggit._merge_head(src.id, source);
+    -- commit what each side has not committed yet; a commit made just now holds the live document
+    SELECT h.head, h.fresh INTO target_head, fresh FROM pggit._merge_commit_head(tgt.id, target) AS h;
+    ours := CASE WHEN fresh THEN pggit._merge_commit_doc(target_head) ELSE pggit.snapshot(target) END;
+    SELECT h.head, h.fresh INTO source_head, fresh FROM pggit._merge_commit_head(src.id, source) AS h;
+    theirs := CASE WHEN fresh THEN pggit._merge_commit_doc(source_head) ELSE pggit.snapshot(source) END;
     base_commit := pggit._merge_base(source_head, target_head);
-    SELECT s.doc INTO base_doc FROM pggit.commits c JOIN pggit.snapshots s ON s.hash = c.snapshot_hash
-     WHERE c.id = base_commit;
-    base_doc := coalesce(base_doc, '{"format": 1, "objects": {}}');
-    ours := pggit.snapshot(target);
-    theirs := pggit.snapshot(source);
+    base_doc := coalesce(pggit._merge_commit_doc(base_commit), '{"format": 1, "objects": {}}');
     m := pggit._merge3(base_doc, ours, theirs);
     final := m -> 'merged';
 
@@ -765,10 +800,13 @@ BEGIN
 
     FOR c IN SELECT e FROM jsonb_array_elements(m -> 'conflicts') AS e LOOP
         fp := pggit._merge_fingerprint(c);
+        current_fps := current_fps || fp;
+        -- a recorded resolution of this very conflict (same source, target, object and definitions)
         SELECT * INTO rec FROM pggit.conflicts x
          WHERE x.source_branch = source AND x.target_branch = target AND x.fingerprint = fp
-         ORDER BY x.resolved DESC, x.resolved_at DESC NULLS LAST, x.id DESC LIMIT 1;
-        IF FOUND AND rec.resolved THEN
+           AND x.resolved AND x.resolution IS NOT NULL
+         ORDER BY x.resolved_at DESC NULLS LAST, x.id DESC LIMIT 1;
+        IF FOUND THEN
             IF rec.resolution = 'theirs' THEN
                 final := pggit._merge_take(final, theirs, c -> 'paths');
             ELSE
@@ -784,9 +822,10 @@ BEGIN
             auto_list := auto_list || jsonb_build_object('object_key', c ->> 'object_key',
                 'conflict_type', c ->> 'conflict_type', 'severity', c ->> 'severity', 'advice', c ->> 'advice');
         ELSE
-            IF FOUND THEN
-                cid := rec.id;
-            ELSE
+            SELECT x.id INTO cid FROM pggit.conflicts x
+             WHERE x.source_branch = source AND x.target_branch = target AND x.fingerprint = fp AND NOT x.resolved
+             ORDER BY x.id LIMIT 1;
+            IF NOT FOUND THEN
                 INSERT INTO pggit.conflicts (merge_id, source_branch, target_branch, object_key, object_type,
                                              conflict_type, severity, base_def, ours_def, theirs_def, branch_a_sql,
                                              branch_b_sql, advice, reason, paths, auto_resolvable, fingerprint)
@@ -797,14 +836,27 @@ BEGIN
                         c ->> 'advice', c ->> 'reason', c -> 'paths', (c ->> 'auto_resolvable')::boolean, fp)
                 RETURNING id INTO cid;
             END IF;
+            open_ids := open_ids || cid;
             open_list := open_list || (c - 'base' - 'ours' - 'theirs' || jsonb_build_object('id', cid));
         END IF;
     END LOOP;
+    -- open conflicts of this source and target that this attempt no longer finds (the branches changed,
+    -- or auto-resolve settled them) are closed, so `WHERE resolved = false` lists only live ones
+    UPDATE pggit.conflicts x
+       SET resolved = true, resolved_by = current_user, resolved_at = clock_timestamp(),
+           resolution_notes = coalesce(x.resolution_notes || '; ', '')
+               || CASE WHEN x.fingerprint = ANY (current_fps)
+                       THEN format('settled by auto-resolve (keep both) in merge %s', mid)
+                       ELSE format('no longer a conflict at merge %s (the branches changed)', mid) END
+     WHERE x.source_branch = source AND x.target_branch = target AND NOT x.resolved
+       AND x.id <> ALL (open_ids);
 
     outcome := jsonb_build_object('merge_id', mid, 'source', source, 'target', target,
         'base_commit_id', base_commit, 'source_commit_id', source_head, 'target_commit_id', target_head,
         'auto_resolve', auto_resolve, 'conflicts', open_list, 'auto_resolved', auto_list,
-        'resolutions', resolved_list, 'changes', pggit._merge_changes(ours, final));
+        'resolutions', resolved_list,
+        'changes', CASE WHEN jsonb_array_length(resolved_list) = 0 THEN m -> 'changes'
+                        ELSE pggit._merge_changes(ours, final) END);
 
     IF jsonb_array_length(open_list) > 0 THEN
         outcome := outcome || jsonb_build_object('result', 'conflicts', 'has_conflicts', true, 'applied', false,
@@ -814,7 +866,7 @@ BEGIN
         RETURN outcome;
     END IF;
 
-    IF pggit._merge_strip(final) = pggit._merge_strip(ours) AND jsonb_array_length(customs) = 0 THEN
+    IF pggit._merge_same(final, ours) AND jsonb_array_length(customs) = 0 THEN
         outcome := outcome || jsonb_build_object('result', 'noop', 'has_conflicts', false, 'applied', false,
             'method', NULL, 'statements', '[]'::jsonb, 'notes', jsonb_build_array('nothing to merge: the target already has every change of the source'),
             'result_commit_id', NULL, 'error', NULL, 'code', NULL);
@@ -836,8 +888,10 @@ BEGIN
                 PERFORM pggit._merge_exec(tgt.id, split_part(tracked, ',', 1), r.statement);
                 applied := applied || r.statement;
             END LOOP;
-            actual := pggit.snapshot(target);
-            IF skipped > 0 AND pggit._merge_strip(actual) IS DISTINCT FROM pggit._merge_strip(final)
+            IF skipped > 0 THEN
+                actual := pggit.snapshot(target);
+            END IF;
+            IF skipped > 0 AND NOT pggit._merge_same(actual, final)
                AND NOT EXISTS (SELECT 1 FROM pggit._plan(actual, final) p
                                 WHERE NOT (p.object_key LIKE 'index:%' AND p.change = 'added')) THEN
                 FOR r IN SELECT p.object_key, p.statement FROM pggit._plan(actual, final) p ORDER BY p.ord LOOP
@@ -847,18 +901,29 @@ BEGIN
                 END LOOP;
                 actual := pggit.snapshot(target);
             END IF;
-            IF pggit._merge_strip(actual) IS DISTINCT FROM pggit._merge_strip(final) THEN
+            -- the merge commit's snapshot is the check: the target must now be the merged document
+            IF jsonb_array_length(customs) = 0 THEN
+                result_commit := pggit._record_commit(tgt.id, merge_message, current_user);
+                actual := pggit._merge_commit_doc(result_commit);
+            ELSIF skipped = 0 THEN
+                actual := pggit.snapshot(target);
+            END IF;
+            IF NOT pggit._merge_same(actual, final) THEN
                 RAISE EXCEPTION USING ERRCODE = 'PGG90',
                     MESSAGE = format('replaying the source''s statements did not reach the merged schema: %s',
                                      pggit._merge_differences(final, actual));
             END IF;
-            applied := applied || pggit._merge_run_customs(tgt.id, target, customs);
+            IF jsonb_array_length(customs) > 0 THEN
+                applied := applied || pggit._merge_run_customs(tgt.id, target, customs);
+                result_commit := pggit._record_commit(tgt.id, merge_message, current_user);
+            END IF;
             method := 'replay';
         EXCEPTION WHEN OTHERS THEN
             replay_error := SQLERRM;
             applied := '{}';
             notes := '{}';
             method := NULL;
+            result_commit := NULL;
         END;
     ELSE
         replay_error := CASE WHEN base_commit IS NULL THEN 'no merge base' ELSE 'a captured statement calls pggit itself' END;
@@ -874,17 +939,26 @@ BEGIN
                 PERFORM pggit._merge_exec(tgt.id, split_part(split_part(r.object_key, ':', 2), '.', 1), r.statement);
                 applied := applied || r.statement;
             END LOOP;
-            actual := pggit.snapshot(target);
-            IF pggit._merge_strip(actual) IS DISTINCT FROM pggit._merge_strip(final) THEN
+            IF jsonb_array_length(customs) = 0 THEN
+                result_commit := pggit._record_commit(tgt.id, merge_message, current_user);
+                actual := pggit._merge_commit_doc(result_commit);
+            ELSE
+                actual := pggit.snapshot(target);
+            END IF;
+            IF NOT pggit._merge_same(actual, final) THEN
                 RAISE EXCEPTION USING ERRCODE = 'PGG90',
                     MESSAGE = format('the target does not match the merged schema after applying the plan: %s',
                                      pggit._merge_differences(final, actual));
             END IF;
-            applied := applied || pggit._merge_run_customs(tgt.id, target, customs);
+            IF jsonb_array_length(customs) > 0 THEN
+                applied := applied || pggit._merge_run_customs(tgt.id, target, customs);
+                result_commit := pggit._record_commit(tgt.id, merge_message, current_user);
+            END IF;
             method := 'plan';
         EXCEPTION WHEN OTHERS THEN
             err := SQLERRM;
             applied := '{}';
+            result_commit := NULL;
         END;
     END IF;
 
@@ -898,7 +972,6 @@ BEGIN
         RETURN outcome;
     END IF;
 
-    result_commit := pggit._record_commit(tgt.id, format('Merge branch ''%s'' into %s', source, target), current_user);
     UPDATE pggit.commits SET merge_parent_id = source_head WHERE id = result_commit;
     outcome := outcome || jsonb_build_object('result', 'merged', 'has_conflicts', false, 'applied', true,
         'method', method, 'statements', to_jsonb(applied), 'notes', to_jsonb(notes),

@@ -220,3 +220,32 @@ def test_bad_resolution_input(users_db: Conn, args: tuple[Any, ...], sqlstate: s
         conn.execute("SELECT pggit.resolve_conflict(%s, %s, %s)", (given or conflict_id, resolution, custom))
     assert failed.value.sqlstate == sqlstate
     assert conn.execute("SELECT resolved FROM pggit.conflicts WHERE id = %s", (conflict_id,)).fetchone() == (False,)
+
+
+def test_stale_open_conflicts_are_closed(users_db: Conn) -> None:
+    conn = users_db
+    on_branch(conn, "agent/a", "ALTER TABLE users ADD COLUMN oauth_provider TEXT")
+    conn.execute("ALTER TABLE users ADD COLUMN search_preferences JSONB")
+    stopped = merge(conn, "agent/a")
+    assert [c["conflict_type"] for c in stopped["conflicts"]] == ["TABLE"]
+    done = merge(conn, "agent/a", auto_resolve=True)
+    assert done["result"] == "merged"
+    row = conn.execute("SELECT resolved, resolution, resolution_notes FROM pggit.conflicts WHERE id = %s",
+                       (stopped["conflicts"][0]["id"],)).fetchone()
+    assert row is not None and row[0] is True and row[1] is None and "auto-resolve" in row[2]
+    assert open_conflicts(conn) == []
+
+
+def test_merges_between_branches(users_db: Conn) -> None:
+    conn = users_db
+    on_branch(conn, "agent/a", "CREATE TABLE oauth_tokens (id int PRIMARY KEY, token text)")
+    conn.execute("CREATE TABLE audit (id int PRIMARY KEY)")
+    # main into a branch (sync), then the branch into another branch, then into main
+    assert merge(conn, "main", "agent/a")["result"] == "merged"
+    assert "table:public.audit" in snapshot(conn, "agent/a")["objects"]
+    assert merge(conn, "agent/a", "agent/b")["result"] == "merged"
+    objects = snapshot(conn, "agent/b")["objects"]
+    assert {"table:public.audit", "table:public.oauth_tokens"} <= set(objects)
+    assert merge(conn, "agent/b", "main")["result"] == "merged"
+    assert snapshot(conn, "main") == snapshot(conn, "agent/b")
+    assert merge(conn, "agent/a", "main")["result"] == "noop"
