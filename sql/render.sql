@@ -312,22 +312,29 @@ $fn$;
 -- `columns.<name>.<field>` for changed ones.
 CREATE OR REPLACE FUNCTION pggit._changed_fields(old jsonb, new jsonb) RETURNS text[]
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    WITH cols AS (
+        SELECT CASE WHEN old->>'kind' = 'table' AND jsonb_typeof(old->'columns') = 'object' THEN old->'columns'
+                    ELSE '{}'::jsonb END AS o,
+               CASE WHEN new->>'kind' = 'table' AND jsonb_typeof(new->'columns') = 'object' THEN new->'columns'
+                    ELSE '{}'::jsonb END AS n,
+               old->>'kind' = 'table' AND new->>'kind' = 'table' AS tables
+    )
     SELECT coalesce(array_agg(f ORDER BY f), '{}') FROM (
         SELECT k AS f
-          FROM (SELECT jsonb_object_keys(pggit._comparable(old)) UNION SELECT jsonb_object_keys(pggit._comparable(new))) x(k)
-         WHERE k <> 'columns' AND (old->k) IS DISTINCT FROM (new->k)
+          FROM cols,
+               (SELECT jsonb_object_keys(pggit._comparable(old))
+                UNION SELECT jsonb_object_keys(pggit._comparable(new))) x(k)
+         WHERE (k <> 'columns' OR NOT cols.tables) AND (old->k) IS DISTINCT FROM (new->k)
         UNION ALL
         SELECT 'columns.' || c
-          FROM (SELECT jsonb_object_keys(coalesce(old->'columns', '{}'))
-                UNION SELECT jsonb_object_keys(coalesce(new->'columns', '{}'))) y(c)
-         WHERE (old->'columns'->c IS NULL) <> (new->'columns'->c IS NULL)
+          FROM cols, (SELECT jsonb_object_keys(cols.o) FROM cols UNION SELECT jsonb_object_keys(cols.n) FROM cols) y(c)
+         WHERE cols.tables AND (cols.o->c IS NULL) <> (cols.n->c IS NULL)
         UNION ALL
         SELECT 'columns.' || c || '.' || fk
-          FROM (SELECT jsonb_object_keys(coalesce(old->'columns', '{}'))
-                INTERSECT SELECT jsonb_object_keys(coalesce(new->'columns', '{}'))) y(c),
-               LATERAL (SELECT jsonb_object_keys(old->'columns'->c)
-                        UNION SELECT jsonb_object_keys(new->'columns'->c)) z(fk)
-         WHERE (old->'columns'->c->fk) IS DISTINCT FROM (new->'columns'->c->fk)
+          FROM cols,
+               (SELECT jsonb_object_keys(cols.o) FROM cols INTERSECT SELECT jsonb_object_keys(cols.n) FROM cols) y(c),
+               LATERAL (SELECT jsonb_object_keys(cols.o->c) UNION SELECT jsonb_object_keys(cols.n->c)) z(fk)
+         WHERE cols.tables AND (cols.o->c->fk) IS DISTINCT FROM (cols.n->c->fk)
     ) s
 $fn$;
 
@@ -651,6 +658,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
      GROUP BY w.origin
 $fn$;
 
+-- The temporary name of an enum that is being replaced.
+CREATE OR REPLACE FUNCTION pggit._replaced_enum_name(name text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    SELECT left(name, 40) || '__pggit_replaced'
+$fn$;
+
 -- The ordered statements that turn `from_doc` into `to_doc` (contract: docs/snapshot-format.md).
 CREATE OR REPLACE FUNCTION pggit._plan(from_doc jsonb, to_doc jsonb)
 RETURNS TABLE (ord integer, object_key text, change text, fields text[], statement text)
@@ -679,8 +692,25 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
                 OR ((c.value->>'generated') IS DISTINCT FROM (p.new->'columns'->c.key->>'generated')
                     AND p.new->'columns'->c.key->>'generated' IS NOT NULL))
     ),
+    -- replaced enums (values removed or reordered) are renamed away, created again, their columns moved
+    -- over through text, and the old type dropped last
+    replaced_enums AS (
+        SELECT p.key, p.new->>'schema' AS sch, p.new->>'name' AS name FROM pairs p
+         WHERE p.key IN (SELECT key FROM replaced) AND p.old->>'kind' = 'enum' AND p.new->>'kind' = 'enum'
+    ),
+    enum_cols AS (
+        SELECT t.key AS table_key, t.new AS tbl, c.key AS col, c.value AS coldef,
+               'column:' || (t.new->>'schema') || '.' || (t.new->>'name') || '.' || c.key AS col_key
+          FROM pairs t
+          CROSS JOIN LATERAL jsonb_each(t.new->'columns') c
+          JOIN replaced_enums e ON e.sch = t.new->>'schema'
+                               AND c.value->>'type' IN (quote_ident(e.name), quote_ident(e.name) || '[]')
+         WHERE t.status IN ('same', 'changed') AND t.new->>'kind' = 'table'
+           AND (t.old->'columns'->c.key->>'type') = (c.value->>'type')
+    ),
     seeds AS (
-        SELECT key FROM replaced
+        SELECT col_key AS key FROM enum_cols
+        UNION SELECT key FROM replaced
         UNION SELECT key FROM pairs WHERE status = 'removed'
         UNION SELECT key FROM broken_cols
     ),
@@ -721,7 +751,10 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
                CASE WHEN m.status = 'changed' THEN pggit._changed_fields(m.old, m.new) ELSE '{}'::text[] END AS flds
           FROM modes m
           JOIN parents pa ON pa.key = m.key
-          CROSS JOIN LATERAL unnest(pggit._render_drop(m.old)) WITH ORDINALITY s(stmt, idx)
+          CROSS JOIN LATERAL unnest(CASE WHEN m.key IN (SELECT key FROM replaced_enums)
+                                         THEN ARRAY[format('ALTER TYPE %I RENAME TO %I', m.old->>'name',
+                                                           pggit._replaced_enum_name(m.old->>'name'))]
+                                         ELSE pggit._render_drop(m.old) END) WITH ORDINALITY s(stmt, idx)
          WHERE (m.mode = 'replace' OR (m.mode = 'drop' AND pggit._is_rebuildable(m.old->>'kind')))
            AND NOT (m.mode = 'drop' AND pa.parent_mode = 'drop'
                     AND m.old->>'kind' IN ('index', 'trigger', 'policy', 'constraint')
@@ -745,6 +778,26 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
          WHERE m.new->>'kind' = 'sequence'
            AND ((m.mode IN ('create', 'replace') AND m.new->>'owned_by' IS NOT NULL)
                 OR (m.mode = 'alter' AND (m.old->>'owned_by') IS DISTINCT FROM (m.new->>'owned_by')))
+        UNION ALL
+        -- stage 2: columns of a replaced enum move to the new type (right after their table's own rows)
+        SELECT 2, m.rank_b, m.key, 2, s.idx, m.label, s.stmt,
+               CASE WHEN m.status = 'changed' THEN pggit._changed_fields(m.old, m.new) ELSE '{}'::text[] END
+          FROM modes m
+          JOIN enum_cols ec ON ec.table_key = m.key
+          CROSS JOIN LATERAL unnest(
+              CASE WHEN ec.coldef->>'default' IS NOT NULL
+                   THEN ARRAY[format('ALTER TABLE %I ALTER COLUMN %I DROP DEFAULT', m.new->>'name', ec.col)]
+                   ELSE '{}'::text[] END
+              || format('ALTER TABLE %I ALTER COLUMN %I TYPE %s USING %I::text::%s', m.new->>'name', ec.col,
+                        ec.coldef->>'type', ec.col, ec.coldef->>'type')
+              || CASE WHEN ec.coldef->>'default' IS NOT NULL
+                      THEN ARRAY[format('ALTER TABLE %I ALTER COLUMN %I SET DEFAULT %s', m.new->>'name', ec.col,
+                                        ec.coldef->>'default')]
+                      ELSE '{}'::text[] END) WITH ORDINALITY s(stmt, idx)
+        UNION ALL
+        SELECT 3, -m.rank_a, m.key, 0, 1, m.label, format('DROP TYPE %I', pggit._replaced_enum_name(m.old->>'name')),
+               pggit._changed_fields(m.old, m.new)
+          FROM modes m WHERE m.key IN (SELECT key FROM replaced_enums)
         UNION ALL
         -- stage 3: late drops of removed tables, routines, sequences and types
         SELECT 3, -m.rank_a, m.key, 0, s.idx, m.label, s.stmt, '{}'::text[]

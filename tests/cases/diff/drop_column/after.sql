@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN legacy_code;
+ALTER TABLE users DROP COLUMN score;

@@ -1,0 +1,3 @@
+DROP INDEX users_email_idx;
+CREATE INDEX users_email_idx ON users (lower(email)) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX users_live_email_key ON users (email) WHERE deleted_at IS NULL;
