@@ -417,6 +417,7 @@ def check(conn: Conn, context: ConflictContext, texts: Sequence[str], *, sample_
     before, after = sides.ours, run.after
 
     keys = {p.get("key", "") for p in context.paths}
+    whole = {p.get("key", "") for p in context.paths if "column" not in p and "field" not in p}
     transient = sorted({_object_key_of(t) for st in parsed for t in st.touches
                         if t.action is parsing.Action.DROP and t.kind is not parsing.Kind.COLUMN
                         and _object_key_of(t) not in before})
@@ -426,8 +427,8 @@ def check(conn: Conn, context: ConflictContext, texts: Sequence[str], *, sample_
         verb = "created" if key not in before else "removed" if key not in after else "altered"
         if key not in keys:
             problems.append(f"{key} changed ({verb}) but only {', '.join(sorted(keys))} may change")
-        elif without_paths(before.get(key), context.paths) != without_paths(after.get(key), context.paths) and (
-                key in before and key in after):
+        elif key not in whole and key in before and key in after and (
+                without_paths(before[key], context.paths) != without_paths(after[key], context.paths)):
             problems.append(f"{key} changed outside the conflicting "
                             f"{', '.join(path_label(p) for p in context.paths if p.get('key') == key)}")
     problems.extend(f"{k} is dropped but the target does not have it: no temporary objects" for k in transient)

@@ -233,3 +233,48 @@ def test_sampled_rows_catch_a_cast_the_data_does_not_fit(users: Conn, error_conf
     row = users.execute("SELECT length(email) FROM users WHERE id = 1").fetchone()
     assert row is not None and row[0] == 412
     assert no_scratch_left(users)
+
+
+def test_function_redefined_on_both_sides_needs_a_person_to_choose(users: Conn) -> None:
+    users.execute("CREATE FUNCTION fee(amount numeric) RETURNS numeric LANGUAGE sql AS $$ SELECT amount * 0.01 $$")
+    users.execute("SELECT pggit.commit('fee')")
+    users.execute("SELECT pggit.create_branch('agent/fees-a', 'main')")
+    users.execute("SELECT pggit.create_branch('agent/fees-b', 'main')")
+    run_on(users, "agent/fees-a",
+           "CREATE OR REPLACE FUNCTION fee(amount numeric) RETURNS numeric LANGUAGE sql AS $$ SELECT amount * 0.02 $$")
+    assert merge(users, "agent/fees-a")["result"] == "merged"
+    run_on(users, "agent/fees-b",
+           "CREATE OR REPLACE FUNCTION fee(amount numeric) RETURNS numeric LANGUAGE sql"
+           " AS $$ SELECT greatest(amount * 0.01, 0.30) $$")
+    result = merge(users, "agent/fees-b")
+    (conflict,) = result["conflicts"]
+    assert conflict["object_key"] == "function:public.fee(numeric)"
+    combined = ("CREATE OR REPLACE FUNCTION fee(amount numeric) RETURNS numeric LANGUAGE sql"
+                " AS $$ SELECT greatest(amount * 0.02, 0.30) $$")
+    api = FakeAPI([proposal(combined)])
+    policy = ResolutionPolicy(auto_apply=frozenset({"WARNING", "ERROR"}))
+    outcome = resolution.resolve(users, int(conflict["id"]), api.resolver(), policy)
+    assert outcome.status == "awaiting_approval"
+    assert outcome.reason is not None and "a person must choose" in outcome.reason and "body" in outcome.reason
+    assert resolution.approve_proposal(users, int(conflict["id"]), "carol").status == "applied"
+    assert merge(users, "agent/fees-b")["result"] == "merged"
+    row = users.execute("SELECT fee(100)").fetchone()
+    assert row is not None and float(row[0]) == 2.0
+
+
+def test_both_added_indexes_keep_both(users: Conn) -> None:
+    run_on(users, "agent/auth", "CREATE INDEX users_email_a ON users (email)")
+    assert merge(users, "agent/auth")["result"] == "merged"
+    run_on(users, "agent/search", "CREATE INDEX users_email_b ON users (email)")
+    result = merge(users, "agent/search")
+    (conflict,) = result["conflicts"]
+    assert conflict["severity"] == "WARNING" and len(conflict["paths"]) == 2
+    context, _ = resolution.load_context(users, int(conflict["id"]))
+    dropped_ours = proposal_check.check(users, context, ["DROP INDEX users_email_a",
+                                                         "CREATE INDEX users_email_b ON users (email)"])
+    assert not dropped_ours.ok and any("index:public.users_email_a" in p for p in dropped_ours.problems)
+    api = FakeAPI([proposal("CREATE INDEX users_email_b ON users (email)")])
+    assert resolution.resolve(users, int(conflict["id"]), api.resolver()).status == "applied"
+    assert merge(users, "agent/search")["result"] == "merged"
+    indexes = {str(r[0]) for r in users.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'users'")}
+    assert {"users_email_a", "users_email_b"} <= indexes
