@@ -6,7 +6,7 @@
 -- branch: case/add-column-index
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: 1 (1 error, 0 warnings)
 --   PGH102 error: drops column public.users.oauth_provider and its data
 --     advice: Its data is lost and old application code that reads it breaks. Ship code that no longer uses the column first, back the data up, then drop it in a later migration.

@@ -6,7 +6,7 @@
 -- branch: case/add-column-index
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: 1 (0 errors, 1 warning)
 --   PGH201 warning: builds index public.idx_users_oauth on existing table public.users without CONCURRENTLY
 --     advice: CREATE INDEX blocks writes to the table while it builds. Generate with --concurrent-indexes (the index is then built with CREATE INDEX CONCURRENTLY outside the transaction).

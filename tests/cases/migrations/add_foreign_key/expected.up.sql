@@ -6,7 +6,7 @@
 -- branch: case/add-foreign-key
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: 1 (0 errors, 1 warning)
 --   PGH205 warning: adds foreign key public.orders.orders_user_fk to existing table public.orders and validates it
 --     advice: Validating the key scans both tables while holding locks. Add it with NOT VALID, then run ALTER TABLE ... VALIDATE CONSTRAINT in a separate step.

@@ -6,7 +6,7 @@
 -- branch: case/drop-column
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: none
 -- reversible: no, 1 part cannot be undone:
 --   table:public.users: column public.users.legacy_flag is re-added empty: its data was dropped by the up migration and is not restored

@@ -6,7 +6,7 @@
 -- branch: case/drop-table
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: none
 -- reversible: no, 1 part cannot be undone:
 --   table:public.audit_log: table public.audit_log is recreated empty: its rows were dropped by the up migration and are not restored

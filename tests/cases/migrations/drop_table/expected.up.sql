@@ -6,7 +6,7 @@
 -- branch: case/drop-table
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: 1 (1 error, 0 warnings)
 --   PGH101 error: drops table public.audit_log and all of its rows
 --     advice: Its rows are lost. Stop every reader and writer first, back the table up (or rename it and drop it in a later migration), then drop it.

@@ -6,7 +6,7 @@
 -- branch: case/drop-view-function
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: 2 (0 errors, 2 warnings)
 --   PGH303 warning: removes view public.t_big
 --     advice: Clients that still call it break. Remove its callers first; the down migration recreates it.

@@ -6,7 +6,7 @@
 -- branch: case/new-feature-ordering
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: 3 (1 error, 2 warnings)
 --   PGH303 warning: removes view public.active_sessions
 --     advice: Clients that still call it break. Remove its callers first; the down migration recreates it.

@@ -6,7 +6,7 @@
 -- branch: case/new-feature-ordering
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: none
 -- applies <from_snapshot> -> <to_snapshot>; `pggit migrate apply` refuses a database whose schema is not from_snapshot.
 

@@ -6,7 +6,7 @@
 -- branch: case/not-null-without-default
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: 2 (1 error, 1 warning)
 --   PGH202 error: adds column public.accounts.tier NOT NULL without a default
 --     advice: The statement fails as soon as the table has a row. Add the column nullable (or with a DEFAULT), backfill it, then SET NOT NULL.

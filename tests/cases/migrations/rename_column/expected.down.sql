@@ -6,7 +6,7 @@
 -- branch: case/rename-column
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: none
 -- reversible: yes
 -- reverts <to_snapshot> -> <from_snapshot>.

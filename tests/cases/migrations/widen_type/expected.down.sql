@@ -6,7 +6,7 @@
 -- branch: case/widen-type
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: 1 (1 error, 0 warnings)
 --   PGH103 error: narrows public.events.id from bigint to integer
 --     advice: Values that do not fit fail the migration or are truncated/rounded. Check the data first (SELECT ... WHERE the value does not fit), or add a new column, backfill and switch over.

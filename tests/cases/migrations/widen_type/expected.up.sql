@@ -6,7 +6,7 @@
 -- branch: case/widen-type
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
--- commits: 2
+-- commits: <ids>
 -- hazards: 1 (0 errors, 1 warning)
 --   PGH204 warning: changes public.events.id from integer to bigint, rewriting the table
 --     advice: ALTER COLUMN ... TYPE rewrites the table and its indexes under an ACCESS EXCLUSIVE lock. For a large table add a new column, backfill it in batches and switch over.
