@@ -237,7 +237,7 @@ def _key_from_block(block_name: str) -> str:
 
     try:
         loaded: object = Secret.load(block_name)
-    except ValueError as exc:
+    except Exception as exc:  # a missing block (ValueError), an unreachable or failing Prefect API: all mean no key
         raise ResolverUnavailable(
             f"the Prefect Secret block {block_name!r} could not be loaded: {exc}",
             hint=f"create it (Secret(value=...).save({block_name!r})) or fix {SECRET_BLOCK_ENV}",

@@ -202,3 +202,27 @@ def test_proposal_model_is_frozen() -> None:
     proposal = Proposal.model_validate(GOOD)
     with pytest.raises(ValueError):
         proposal.confidence = 0.1  # type: ignore[misc]
+
+
+def test_key_from_a_prefect_secret_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.blocks.system import Secret
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.setenv("PGGIT_LLM_SECRET_BLOCK", "anthropic-key")
+    loaded: list[str] = []
+
+    def load(name: str) -> Secret[str]:
+        loaded.append(name)
+        return Secret(value="sk-from-block")
+
+    monkeypatch.setattr(Secret, "load", load)
+    assert advisor.api_key_from(ResolverSettings.from_env()) == "sk-from-block"
+    assert loaded == ["anthropic-key"]
+
+    def missing(name: str) -> Secret[str]:
+        raise ValueError(f"Unable to find block document named {name}")
+
+    monkeypatch.setattr(Secret, "load", missing)
+    with pytest.raises(ResolverUnavailable, match="could not be loaded") as caught:
+        AnthropicResolver()
+    assert caught.value.hint is not None and "PGGIT_LLM_SECRET_BLOCK" in caught.value.hint
