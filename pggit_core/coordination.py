@@ -170,7 +170,7 @@ class IntentRegistry:
             raise
         value = outcome[0]
         if isinstance(value, Intent):
-            return self.get_with_conflicts(value.id), None
+            return value, None
         return None, value
 
     def _in_transaction(self, agent_id: str, feature_name: str, risk: RiskLevel, changes: list[str],
@@ -179,25 +179,23 @@ class IntentRegistry:
         conn = self.conn
         store.set_reason(conn, f"registered by {agent_id}")
         store.lock_footprint(conn, footprint.lock_keys)
-        duplicate = store.live_duplicate(conn, agent_id, feature_name)
-        if duplicate is not None:
-            raise AlreadyExists(f"agent {agent_id!r} already has a live intent for feature {feature_name!r} "
-                                f"(intent {duplicate})",
-                                hint="finish, merge or abandon that intent first, or use another feature name")
-        live = store.overlapping(conn, footprint)
-        now = store.now(conn)
-        me = Party(agent_id, feature_name, footprint.objects)
-        findings = [*against(me, live), *lock_conflicts(me, lock_store.live(conn), now),
-                    *partition_conflicts(me, agent_type, partition_store.all_partitions(conn))]
         branch = branch_name_for(agent_id, feature_name)
-        intent_id = store.insert_intent(conn, agent_id=agent_id, feature_name=feature_name, description=note,
-                                        branch_name=branch, risk_level=risk, schema_changes=changes,
-                                        tables_affected=_display_tables(footprint),
-                                        footprint=footprint, agent_type=agent_type)
-        store.insert_conflicts(conn, intent_id, findings)
+        seen = store.lookup(conn, footprint, agent_id, feature_name, branch)
+        if seen.duplicate is not None:
+            raise AlreadyExists(f"agent {agent_id!r} already has a live intent for feature {feature_name!r} "
+                                f"(intent {seen.duplicate})",
+                                hint="finish, merge or abandon that intent first, or use another feature name")
+        me = Party(agent_id, feature_name, footprint.objects)
+        findings = [*against(me, seen.overlaps), *lock_conflicts(me, seen.locks, seen.now),
+                    *partition_conflicts(me, agent_type, seen.partitions)]
+        intent = store.record(conn, agent_id=agent_id, feature_name=feature_name, description=note,
+                              branch_name=branch, risk_level=risk, schema_changes=changes,
+                              tables_affected=_display_tables(footprint), footprint=footprint,
+                              agent_type=agent_type, findings=findings)
+        intent_id = intent.id
         warnings: list[str] = list(footprint.warnings)
         if self.create_branches:
-            branch = self._allocate_branch(branch, intent_id)
+            branch = self._allocate_branch(branch, intent_id, seen.branch_taken)
             if self.dry_run:
                 report = _dry_run(conn, branch, footprint)
                 extra = fp.DryRunReport(
@@ -207,16 +205,16 @@ class IntentRegistry:
                 store.record_dry_run(conn, intent_id, report, extra)
                 warnings.extend(extra)
         if record:
-            return store.get(conn, intent_id)
+            if self.create_branches:
+                return store.get(conn, intent_id).model_copy(update={"conflicts": intent.conflicts})
+            return intent
         return CheckResult(agent_id=agent_id, feature_name=feature_name, tables=list(footprint.tables),
                            footprint=footprint.as_json(), footprint_warnings=warnings,
                            conflicts=[_conflict_value(f, agent_id=agent_id, feature_name=feature_name,
                                                       intent_id=None) for f in findings])
 
-    def _allocate_branch(self, wanted: str, intent_id: int) -> str:
-        row = self.conn.execute("SELECT 1 FROM pggit.branches WHERE name = %s AND status <> 'deleted'",
-                                (wanted,)).fetchone()
-        name = wanted if row is None else f"{wanted}-{intent_id}"
+    def _allocate_branch(self, wanted: str, intent_id: int, taken: bool) -> str:
+        name = f"{wanted}-{intent_id}" if taken else wanted
         if name != wanted:
             store.set_branch_name(self.conn, intent_id, name)
         self.conn.execute("SELECT pggit.create_branch(%s, %s)", (name, self.base_branch))

@@ -164,6 +164,7 @@ def _symmetric(a: Party, b: Party) -> _Acc:
     first, second = _order(a, b)
 
     a_mod = {o.key: o for o in a.objects if o.modifying}
+    a_acts, b_acts = _by_key(a.objects), _by_key(b.objects)
     b_mod = {o.key: o for o in b.objects if o.modifying}
     for key in sorted(a_mod.keys() & b_mod.keys()):
         kind = a_mod[key].kind
@@ -175,6 +176,11 @@ def _symmetric(a: Party, b: Party) -> _Acc:
             found.add(ConflictType.FUNCTION, Severity.ERROR, _display(key),
                 f"both redefine {_display(key)}: merge the two bodies into one definition, or "
                 f"{_sequential(first, second, 'the second rebases its body on the first')}")
+        elif kind in {Kind.TABLE, Kind.VIEW, Kind.SEQUENCE} and Action.CREATE in a_acts[key] & b_acts[key]:
+            add_table = a_mod[key].table_key
+            found.add(ConflictType.TABLE, Severity.ERROR, _display(key),
+                      f"both create {_display(key)}: agree on one definition and let one agent create it, or "
+                      f"{_sequential(first, second, 'the second alters what the first created')}", add_table)
         elif kind == Kind.INDEX:
             found.add(ConflictType.INDEX, Severity.WARNING, _display(key),
                 f"both create index {_display(key)}: keep one of them", a_mod[key].table_key)

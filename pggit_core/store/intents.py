@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,13 +16,14 @@ from pggit_core.footprint import Footprint, FootprintObject
 from pggit_core.intents import (
     COORDINATE_PREFIX,
     COORDINATE_WITH,
-    LIVE_STATUSES,
     Finding,
     Intent,
     IntentConflict,
     IntentStatus,
+    Partition,
     Party,
     RiskLevel,
+    TableLock,
 )
 
 Conn = psycopg.Connection[Any]
@@ -60,57 +62,123 @@ def lock_footprint(conn: Conn, keys: Sequence[str]) -> None:
         (list(keys),))
 
 
-def live_duplicate(conn: Conn, agent_id: str, feature_name: str) -> int | None:
-    row = conn.execute("SELECT id FROM pggit.intents WHERE agent_id = %s AND feature_name = %s "
-                       "AND status NOT IN ('merged', 'abandoned')", (agent_id, feature_name)).fetchone()
-    return None if row is None else int(row[0])
+@dataclass(frozen=True)
+class Lookup:
+    """Everything registration needs to know, read in one statement once the footprint locks are held."""
+
+    duplicate: int | None
+    overlaps: tuple[Party, ...]
+    locks: tuple[TableLock, ...]
+    partitions: tuple[Partition, ...]
+    now: datetime
+    branch_taken: bool
 
 
-def overlapping(conn: Conn, footprint: Footprint) -> list[Party]:
-    """Live intents whose footprint shares a table or object key with ``footprint`` (through the index)."""
-    tables = sorted({o.table_key for o in footprint.objects if o.table_key})
-    keys = sorted({o.key for o in footprint.objects})
+_LOOKUP = """
+SELECT (SELECT i.id FROM pggit.intents i WHERE i.agent_id = %(agent)s AND i.feature_name = %(feature)s
+           AND i.status NOT IN ('merged', 'abandoned') LIMIT 1) AS duplicate,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('id', i.id, 'agent_id', i.agent_id,
+                                                     'feature_name', i.feature_name, 'footprint', i.footprint)
+                                  ORDER BY i.id)
+                   FROM pggit.intents i
+                  WHERE i.id IN (SELECT o.intent_id FROM pggit.intent_objects o
+                                  WHERE o.live AND o.table_key = ANY(%(tables)s::text[])
+                                 UNION
+                                 SELECT o.intent_id FROM pggit.intent_objects o
+                                  WHERE o.live AND o.object_key = ANY(%(keys)s::text[]))), '[]') AS overlaps,
+       coalesce((SELECT jsonb_agg(to_jsonb(l)) FROM pggit.pggit_live_table_locks l), '[]') AS locks,
+       coalesce((SELECT jsonb_agg(to_jsonb(p)) FROM pggit.agent_partitions p), '[]') AS partitions,
+       now() AS now,
+       EXISTS (SELECT 1 FROM pggit.branches b WHERE b.name = %(branch)s AND b.status <> 'deleted') AS branch_taken"""
+
+
+def lookup(conn: Conn, footprint: Footprint, agent_id: str, feature_name: str, branch_name: str) -> Lookup:
+    """Live overlapping intents (through the footprint index), live locks, partitions, a live duplicate of
+    agent+feature, and whether the branch name is taken: one round trip. Call it after lock_footprint, in
+    a separate statement, so that its snapshot sees every registration that held the same locks."""
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            """SELECT i.id, i.agent_id, i.feature_name, i.footprint
-                 FROM pggit.intents i
-                WHERE i.id IN (SELECT o.intent_id FROM pggit.intent_objects o
-                                WHERE o.live AND o.table_key = ANY(%s::text[])
-                               UNION
-                               SELECT o.intent_id FROM pggit.intent_objects o
-                                WHERE o.live AND o.object_key = ANY(%s::text[]))
-                ORDER BY i.id""", (tables, keys)).fetchall()
-    return [Party(r["agent_id"], r["feature_name"],
-                  tuple(FootprintObject.from_dict(d) for d in r["footprint"]), int(r["id"])) for r in rows]
+        row = cur.execute(_LOOKUP, {
+            "agent": agent_id, "feature": feature_name, "branch": branch_name,
+            "tables": sorted({o.table_key for o in footprint.objects if o.table_key}),
+            "keys": sorted({o.key for o in footprint.objects})}).fetchone()
+    assert row is not None
+    return Lookup(
+        duplicate=row["duplicate"],
+        overlaps=tuple(Party(r["agent_id"], r["feature_name"],
+                             tuple(FootprintObject.from_dict(d) for d in r["footprint"]), int(r["id"]))
+                       for r in row["overlaps"]),
+        locks=tuple(TableLock(r["table_name"], r["agent_id"], _ts(r["locked_at"]), _ts(r["expires_at"]), r["reason"])
+                    for r in row["locks"]),
+        partitions=tuple(Partition(r["agent_type"], tuple(r["owned_tables"]), tuple(r["owned_schemas"]))
+                         for r in row["partitions"]),
+        now=row["now"], branch_taken=bool(row["branch_taken"]))
 
 
-def insert_intent(conn: Conn, *, agent_id: str, feature_name: str, description: str, branch_name: str,
-                  risk_level: RiskLevel, schema_changes: Sequence[str], tables_affected: Sequence[str],
-                  footprint: Footprint, agent_type: str | None) -> int:
-    """Insert the intent and its footprint index rows; AlreadyExists on a live duplicate agent+feature."""
+def _ts(value: object) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
+
+
+_RECORD = """
+WITH new_intent AS (
+    INSERT INTO pggit.intents (agent_id, feature_name, description, branch_name, risk_level, schema_changes,
+                               tables_affected, footprint, footprint_warnings, agent_type)
+    VALUES (%(agent)s, %(feature)s, %(description)s, %(branch)s, %(risk)s, %(changes)s, %(tables)s,
+            %(footprint)s, %(warnings)s, %(agent_type)s)
+    RETURNING *
+), objects AS (
+    INSERT INTO pggit.intent_objects (intent_id, object_key, table_key, kind, action)
+    SELECT DISTINCT (SELECT id FROM new_intent), k, t, kd, a
+      FROM unnest(%(okeys)s::text[], %(otables)s::text[], %(okinds)s::text[], %(oactions)s::text[]) AS u(k, t, kd, a)
+    ON CONFLICT DO NOTHING
+), conflicts AS (
+    INSERT INTO pggit.intent_conflicts (intent_id, other_intent_id, conflict_type, severity, affected_objects,
+                                        resolution_suggestions, owner)
+    SELECT (SELECT id FROM new_intent), c.other, c.ctype, c.sev,
+           ARRAY(SELECT jsonb_array_elements_text(c.affected)), ARRAY(SELECT jsonb_array_elements_text(c.advice)),
+           c.owner
+      FROM unnest(%(cothers)s::bigint[], %(ctypes)s::text[], %(csevs)s::text[], %(caffected)s::jsonb[],
+                  %(cadvice)s::jsonb[], %(cowners)s::text[]) WITH ORDINALITY AS c(other, ctype, sev, affected, advice,
+                                                                           owner, ord)
+     ORDER BY c.ord
+    RETURNING *
+)
+SELECT (SELECT to_jsonb(n) FROM new_intent n) AS intent,
+       coalesce((SELECT jsonb_agg(to_jsonb(c) ORDER BY c.id) FROM conflicts c), '[]') AS conflicts"""
+
+
+def record(conn: Conn, *, agent_id: str, feature_name: str, description: str, branch_name: str,
+           risk_level: RiskLevel, schema_changes: Sequence[str], tables_affected: Sequence[str],
+           footprint: Footprint, agent_type: str | None, findings: Sequence[Finding]) -> Intent:
+    """Insert the intent, its footprint index rows and its conflicts in one statement; the Intent comes back
+    with its conflicts. AlreadyExists on a live duplicate agent+feature."""
+    objects = footprint.objects
+    params = {
+        "agent": agent_id, "feature": feature_name, "description": description, "branch": branch_name,
+        "risk": str(risk_level), "changes": list(schema_changes), "tables": list(tables_affected),
+        "footprint": Jsonb(footprint.as_json()), "warnings": list(footprint.warnings), "agent_type": agent_type,
+        "okeys": [o.key for o in objects], "otables": [o.table_key for o in objects],
+        "okinds": [o.kind for o in objects], "oactions": [o.action for o in objects],
+        "cothers": [f.other.intent_id if f.other else None for f in findings],
+        "ctypes": [str(f.conflict_type) for f in findings], "csevs": [str(f.severity) for f in findings],
+        "caffected": [Jsonb(list(f.affected_objects)) for f in findings],
+        "cadvice": [Jsonb(list(f.resolution_suggestions)) for f in findings],
+        "cowners": [f.owner for f in findings]}
     try:
-        with conn.transaction():
-            row = conn.execute(
-                """INSERT INTO pggit.intents (agent_id, feature_name, description, branch_name, risk_level,
-                                              schema_changes, tables_affected, footprint, footprint_warnings,
-                                              agent_type)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-                (agent_id, feature_name, description, branch_name, str(risk_level), list(schema_changes),
-                 list(tables_affected), Jsonb(footprint.as_json()), list(footprint.warnings),
-                 agent_type)).fetchone()
+        with conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(_RECORD, params).fetchone()
     except psycopg.errors.UniqueViolation as exc:
         raise AlreadyExists(f"agent {agent_id!r} already has a live intent for feature {feature_name!r}",
                             hint="finish or abandon that intent first, or use another feature name") from exc
     assert row is not None
-    intent_id = int(row[0])
-    objects = footprint.objects
-    conn.execute(
-        """INSERT INTO pggit.intent_objects (intent_id, object_key, table_key, kind, action)
-           SELECT %s, k, t, kd, a FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS u(k, t, kd, a)
-           ON CONFLICT DO NOTHING""",
-        (intent_id, [o.key for o in objects], [o.table_key for o in objects], [o.kind for o in objects],
-         [o.action for o in objects]))
-    return intent_id
+    parties = {f.other.intent_id: f.other for f in findings if f.other is not None}
+    conflicts = []
+    for c in row["conflicts"]:
+        other = parties.get(c["other_intent_id"])
+        conflicts.append(IntentConflict(
+            **c, agent_id=agent_id, feature_name=feature_name,
+            other_agent_id=other.agent_id if other else None,
+            other_feature_name=other.feature_name if other else None))
+    return Intent(**row["intent"], conflicts=conflicts)
 
 
 def set_branch_name(conn: Conn, intent_id: int, branch_name: str) -> None:
@@ -120,18 +188,6 @@ def set_branch_name(conn: Conn, intent_id: int, branch_name: str) -> None:
 def record_dry_run(conn: Conn, intent_id: int, report: dict[str, Any], warnings: Sequence[str]) -> None:
     conn.execute("UPDATE pggit.intents SET dry_run = %s, footprint_warnings = footprint_warnings || %s::text[] "
                  "WHERE id = %s", (Jsonb(report), list(warnings), intent_id))
-
-
-def insert_conflicts(conn: Conn, intent_id: int, findings: Sequence[Finding]) -> None:
-    if not findings:
-        return
-    with conn.cursor() as cur:
-        cur.executemany(
-            """INSERT INTO pggit.intent_conflicts (intent_id, other_intent_id, conflict_type, severity,
-                                                   affected_objects, resolution_suggestions, owner)
-               VALUES (%s, %s, %s, %s, %s, %s, %s)""",
-            [(intent_id, f.other.intent_id if f.other else None, str(f.conflict_type), str(f.severity),
-              list(f.affected_objects), list(f.resolution_suggestions), f.owner) for f in findings])
 
 
 def _intent(row: dict[str, Any], conflicts: list[IntentConflict] | None = None) -> Intent:
@@ -228,13 +284,3 @@ def events(conn: Conn, intent_id: int) -> list[dict[str, Any]]:
                            "WHERE intent_id = %s ORDER BY id", (intent_id,)).fetchall()
 
 
-def now(conn: Conn) -> datetime:
-    row = conn.execute("SELECT now()").fetchone()
-    assert row is not None
-    value = row[0]
-    assert isinstance(value, datetime)
-    return value
-
-
-def live_status_list() -> list[str]:
-    return [str(s) for s in LIVE_STATUSES]
