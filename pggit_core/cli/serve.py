@@ -54,11 +54,19 @@ def register(app: typer.Typer) -> None:
         cleanup_cron: Annotated[str, typer.Option(help="When the cleanup runs (cron, UTC).")] = "*/30 * * * *",
     ) -> None:
         """Serve the agent-change, nightly-merge, cleanup and coordinator-demo deployments from this process."""
+        api = os.environ.get("PREFECT_API_URL", "").strip()
+        if not api:
+            raise ConfigError(
+                "`pggit serve` needs a Prefect server that stays up (schedules, the UI, agents launching runs)",
+                hint="run `prefect server start` in another terminal, then "
+                     "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and run `pggit serve` again",
+            )
         _enter_repository()
         from deployments import serve as served
 
-        console.print("Serving pggit deployments; open the Prefect UI (`prefect server start`, then "
-                      "http://127.0.0.1:4200) to launch agent-change runs from a form. Ctrl-C stops.")
+        console.print(f"Serving the pggit deployments on {api}; launch agent-change runs from the form in the "
+                      f"Prefect UI ({api.removesuffix('/api')}/deployments) or with deployments/launch.py. "
+                      "Ctrl-C stops.", soft_wrap=True, highlight=False)
         served.main(limit=limit, nightly_cron=nightly_cron, cleanup_cron=cleanup_cron)
 
     @app.command("demo")
