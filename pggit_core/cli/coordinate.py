@@ -4,7 +4,8 @@ docs/coordinate-json.md; exit 10 when ERROR conflicts block)."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -183,7 +184,7 @@ def status_cmd(intent_id: IntentOption, dsn: DsnOption = None, format: FormatOpt
         history = registry.history(intent_id)
     if format is Format.json:
         data = intent.model_dump(mode="json")
-        data["history"] = history
+        data["history"] = _plain(history)
         print_json(data)
         return
     _print_intent(intent)
@@ -256,9 +257,22 @@ def parse_ttl(value: str | None) -> timedelta | None:
     return timedelta(**{unit: int(match.group(1))})
 
 
+def _plain(value: Any) -> Any:
+    """JSON-ready: timestamps as ISO 8601, numerics as numbers."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _lock_row(lock: TableLock) -> dict[str, Any]:
-    return {"table_name": lock.table_name, "agent_id": lock.agent_id, "locked_at": lock.locked_at,
-            "expires_at": lock.expires_at, "reason": lock.reason}
+    return {"table_name": lock.table_name, "agent_id": lock.agent_id, "locked_at": _plain(lock.locked_at),
+            "expires_at": _plain(lock.expires_at), "reason": lock.reason}
 
 
 @app.command("lock")
@@ -346,7 +360,7 @@ def dashboard_cmd(limit: Annotated[int, typer.Option("--limit", help="Rows per s
         for name, query in _DASHBOARD.items():
             data[name] = cur.execute(query, {"limit": limit}).fetchall()
     if format is Format.json:
-        print_json(data)
+        print_json(_plain(data))
         return
     for name, rows in data.items():
         columns = list(rows[0].keys()) if rows else ["(none)"]
