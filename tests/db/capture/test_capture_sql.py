@@ -352,3 +352,21 @@ def test_capture_sql_is_idempotent(session: Conn) -> None:
     assert triggers == [("pggit_capture_ddl", "ddl_command_end"), ("pggit_capture_drop", "sql_drop")]
     session.execute("ALTER TABLE users ADD COLUMN still_captured int")
     assert [r[0] for r in uncommitted(session, "main")] == ["ALTER TABLE"]
+
+
+def test_log_of_a_deleted_branch_and_commit_on_it(connect: Callable[[], Conn]) -> None:
+    agent, admin = connect(), connect()
+    make_branch(admin, "agent/short-lived")
+    agent.execute("SELECT pggit.checkout('agent/short-lived')")
+    agent.execute("CREATE TABLE scratch (id int)")
+    made = agent.execute("SELECT pggit.commit('scratch table')").fetchone()
+    agent.execute("SELECT pggit.checkout('main')")
+    admin.execute("SELECT pggit.delete_branch('agent/short-lived', force => true)")
+    # Its history stays readable.
+    assert admin.execute("SELECT commit_id, message FROM pggit.log('agent/short-lived')").fetchall() == [
+        (made[0] if made else None, "scratch table")]
+    # A session whose branch was deleted under it cannot commit there.
+    agent.execute("SET pggit.branch = 'agent/short-lived'")
+    with pytest.raises(psycopg.Error) as info:
+        agent.execute("SELECT pggit.commit('too late')")
+    assert info.value.sqlstate == "PGG40"
