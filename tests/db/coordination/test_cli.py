@@ -237,3 +237,46 @@ def test_lock_unlock_and_dashboard(users_db: str) -> None:
     assert _pggit(users_db, "dashboard").returncode == 0
     bad_ttl = _pggit(users_db, "lock", "--table", "users", "--agent-id", "x", "--ttl", "soon")
     assert bad_ttl.returncode == 2
+
+
+SEED_FROM_PSQL = """
+set -e
+psql -v ON_ERROR_STOP=1 -q -c "
+-- Agent acquires lock
+INSERT INTO pggit_table_locks (agent_id, table_name, locked_at)
+VALUES ('claude-123', 'users', NOW())
+ON CONFLICT (table_name) DO NOTHING
+RETURNING *;"
+psql -v ON_ERROR_STOP=1 -q -At -c "
+INSERT INTO pggit_table_locks (agent_id, table_name, locked_at)
+VALUES ('gpt-9', 'users', NOW())
+ON CONFLICT (table_name) DO NOTHING
+RETURNING *;" > second.txt
+pggit coordinate register --agent-id claude-auth --feature-name oauth --no-branch \\
+    --schema-changes "ALTER TABLE users ADD COLUMN oauth_provider TEXT" --tables-affected users \
+    || echo "register=$?"
+psql -v ON_ERROR_STOP=1 -q -c "
+-- Mark for review (don't merge yet)
+UPDATE pggit_agent_intents
+SET status = 'pending_review'
+WHERE branch_name = 'agent/claude-auth-oauth';"
+psql -v ON_ERROR_STOP=1 -q -c "UPDATE pggit_agent_intents SET status = 'registered' WHERE id = 1;" \\
+    2> illegal.txt || echo "refused=$?"
+psql -v ON_ERROR_STOP=1 -q -c "
+-- Agent releases lock when done
+DELETE FROM pggit_table_locks WHERE agent_id = 'claude-123';"
+"""
+
+
+def test_seed_sql_from_psql(users_db: str, tmp_path: Path) -> None:
+    result = subprocess.run(["bash", "-c", SEED_FROM_PSQL], capture_output=True, text=True, env=_env(users_db),
+                            cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "claude-123" in result.stdout and (tmp_path / "second.txt").read_text() == ""
+    assert "refused=" in result.stdout
+    assert "register=10" in result.stdout and "Conflicting intent: lock held by claude-123" in result.stdout
+    assert "cannot go from pending_review to registered" in (tmp_path / "illegal.txt").read_text()
+    with psycopg.connect(users_db) as conn:
+        assert conn.execute("SELECT from_status, to_status FROM pggit.intent_events ORDER BY id").fetchall() == [
+            (None, "registered"), ("registered", "pending_review")]
+        assert conn.execute("SELECT count(*) FROM pggit.table_locks").fetchone() == (0,)
