@@ -213,7 +213,7 @@ $fn$;
 CREATE OR REPLACE FUNCTION pggit.create_branch(name text, from_branch text DEFAULT 'main', copy_data boolean DEFAULT false,
                                                row_limit integer DEFAULT NULL)
 RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog SET pggit.internal = 'on' AS $fn$
+LANGUAGE plpgsql SET search_path = pg_catalog SET pggit.internal = 'on' SET jit = off AS $fn$
 DECLARE
     branch_name text := create_branch.name;
     parent_id bigint;

@@ -642,7 +642,7 @@ $fn$;
 -- an object comes after everything it depends on and after the objects of earlier phases.
 -- Only the objects named in `origins` are ranked when it is given (NULL: all of them).
 CREATE OR REPLACE FUNCTION pggit._ranks(doc jsonb, origins text[] DEFAULT NULL) RETURNS TABLE (object_key text, rank integer)
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
+LANGUAGE sql STABLE SET search_path = pg_catalog SET jit = off AS $fn$
     WITH RECURSIVE
     o AS (SELECT key, value AS obj FROM jsonb_each(coalesce(doc->'objects', '{}'))),
     walk(origin, node, depth) AS (
@@ -669,7 +669,7 @@ $fn$;
 -- Built step by step with jsonb maps (key -> value), so every lookup is a binary search, not a join.
 CREATE OR REPLACE FUNCTION pggit._plan(from_doc jsonb, to_doc jsonb)
 RETURNS TABLE (ord integer, object_key text, change text, fields text[], statement text)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog SET jit = off AS $fn$
 DECLARE
     a jsonb := coalesce(from_doc->'objects', '{}');
     b jsonb := coalesce(to_doc->'objects', '{}');

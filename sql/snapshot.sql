@@ -55,8 +55,9 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
 $fn$;
 
 -- Grants as a sorted list `grantee:PRIVILEGE[*]`, owner left out, NULL acl read as the kind's default.
+-- (No SET clause, so that it is inlined into the snapshot query; it names pg_catalog objects only.)
 CREATE OR REPLACE FUNCTION pggit._acl(p_acl aclitem[], p_owner oid, p_kind "char") RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
+LANGUAGE sql STABLE AS $fn$
     SELECT coalesce(jsonb_agg(g.item ORDER BY g.item), '[]'::jsonb)
       FROM (SELECT DISTINCT
                    CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END
@@ -68,7 +69,7 @@ $fn$;
 -- The snapshot document of a branch, read from the live catalog with a branch-relative search_path.
 -- The SET clause restores the caller's search_path when the function returns.
 CREATE OR REPLACE FUNCTION pggit._snapshot_of(p_branch_id bigint) RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog SET jit = off AS $fn$
 DECLARE
     doc jsonb;
 BEGIN
