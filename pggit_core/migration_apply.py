@@ -85,8 +85,13 @@ def expected_doc(directory: Path, digest: str) -> dict[str, Any] | None:
     return loaded if isinstance(loaded, dict) else None
 
 
+APPLY_HINT = ("the database is not at the state the migration was generated from: apply the earlier migrations, "
+              "or generate a migration from this database's state")
+REVERT_HINT = "the database changed since the migration was applied: only the schema it produced can be reverted"
+
+
 def check_pin(conn: psycopg.Connection[Any], directory: Path, entry: FolderMigration, expected_hash: str,
-              what: str) -> None:
+              what: str, hint: str = APPLY_HINT) -> None:
     """Raise unless the database's schema now equals the snapshot `expected_hash` (naming what differs)."""
     digest, doc = current_snapshot(conn)
     if digest == expected_hash:
@@ -103,8 +108,7 @@ def check_pin(conn: psycopg.Connection[Any], directory: Path, entry: FolderMigra
         detail = f"differing objects: {shown}"
     raise MigrationError(
         f"{what} {label}: the database schema is {digest[:12]}, the migration expects {expected_hash[:12]}; {detail}",
-        hint="the database is not at the state the migration was generated from: apply the earlier migrations, "
-             "or generate a migration from this database's state", version=entry.version)
+        hint=hint, version=entry.version)
 
 
 def applied_rows(conn: psycopg.Connection[Any]) -> dict[str, tuple[str, bool]]:
@@ -221,3 +225,51 @@ def _run_outside(conn: psycopg.Connection[Any], directory: Path, entry: FolderMi
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def revert(conn: psycopg.Connection[Any], directory: Path, *, accept_data_loss: bool = False) -> str:
+    """Revert the latest applied migration of the folder with its down file, pinned at both ends (the database
+    must be at its `to_snapshot`, and ends at its `from_snapshot`). A down file that cannot restore everything
+    is refused unless `accept_data_loss`. Returns the reverted version."""
+    if not conn.autocommit:
+        raise InvalidInput("revert needs an autocommit connection", hint="connect with autocommit=True")
+    directory = Path(directory)
+    install.require_installed(conn)
+    migration_files.require_verified(directory)
+    conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+    try:
+        applied = applied_rows(conn)
+        done = [e for e in migration_files.scan(directory) if e.version in applied]
+        if not done:
+            raise MigrationError(f"no migration of {directory} is applied to this database", hint="nothing to revert")
+        entry = done[-1]
+        label = f"{entry.version}_{entry.header.name}"
+        if entry.down is None:
+            raise MigrationError(f"{label} has no down file in {directory}", hint="restore it from version control")
+        text = entry.down.read_text(encoding="utf-8")
+        head = migration_render.read_header(text)
+        if head is not None and head.reversible is False and not accept_data_loss:
+            losses = [line[3:].strip() for line in text.splitlines() if line.startswith("-- DATA LOSS")]
+            raise MigrationError(f"{label} cannot be reverted without losing data: " + "; ".join(losses),
+                                 hint="back the data up, then pass --accept-data-loss")
+        sections = _sections(entry, text)
+        with conn.transaction():
+            check_pin(conn, directory, entry, entry.header.to_snapshot, "refusing to revert", REVERT_HINT)
+            try:
+                if sections.transaction:
+                    conn.execute(sections.transaction)
+            except psycopg.Error as exc:
+                raise MigrationError(f"reverting {label} failed, nothing was changed: {_first_line(exc)}",
+                                     hint="fix the cause and revert again", version=entry.version) from exc
+            if not sections.outside:
+                check_pin(conn, directory, entry, entry.header.from_snapshot, "rolled back the revert of", REVERT_HINT)
+            conn.execute("DELETE FROM pggit.applied_migrations WHERE version = %s", (entry.version,))
+        for statement in sections.outside:
+            conn.execute(statement)
+        if sections.outside:
+            conn.execute("RESET search_path")
+            check_pin(conn, directory, entry, entry.header.from_snapshot, "reverted, but the result does not match",
+                      REVERT_HINT)
+        return entry.version
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))

@@ -31,6 +31,7 @@ class Header:
     branch: str | None
     from_snapshot: str
     to_snapshot: str
+    reversible: bool | None = None  # down files: False when it cannot restore everything
 
 
 def _comment(text: str, indent: str = "") -> list[str]:
@@ -163,7 +164,8 @@ def read_header(text: str) -> Header | None:
         parents = () if fields["parents"] == "(none)" else tuple(fields["parents"].split())
         return Header(direction=fields["direction"], name=fields["name"], version=fields["version"],
                       parents=parents, branch=None if fields["branch"] == "(commits)" else fields["branch"],
-                      from_snapshot=fields["from_snapshot"], to_snapshot=fields["to_snapshot"])
+                      from_snapshot=fields["from_snapshot"], to_snapshot=fields["to_snapshot"],
+                      reversible=None if "reversible" not in fields else fields["reversible"] == "yes")
     except KeyError:
         return None
 

@@ -1,4 +1,4 @@
-"""The migrate face: `pggit migrate generate|lint|verify|hash|apply`."""
+"""The migrate face: `pggit migrate generate|lint|verify|hash|apply|revert`."""
 
 from __future__ import annotations
 
@@ -220,11 +220,28 @@ def apply_cmd(
                   f"({len(report.already)} already applied).", highlight=False, markup=False)
 
 
+def revert_cmd(
+    directory: DirOption = Path("db/migrations"),
+    accept_data_loss: Annotated[bool, typer.Option(
+        "--accept-data-loss", help="Revert even when the down file cannot restore everything.")] = False,
+    dsn: DsnOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Revert the latest applied migration with its down file (refused unless the database is at its to_snapshot)."""
+    with connection(dsn) as conn:
+        version = migration_apply.revert(conn, directory, accept_data_loss=accept_data_loss)
+    if format is Format.json:
+        print_json({"reverted": version})
+        return
+    console.print(f"Reverted migration {version}.", highlight=False, markup=False)
+
+
 app.command("generate")(generate)
 app.command("lint")(lint_cmd)
 app.command("verify")(verify_cmd)
 app.command("hash")(hash_cmd)
 app.command("apply")(apply_cmd)
+app.command("revert")(revert_cmd)
 
 
 def register(root: typer.Typer) -> None:

@@ -57,6 +57,14 @@ def test_generate_verify_lint_apply(db: str, conn: Conn, target_dsn: str, target
     assert code == 0, stderr
     assert json.loads(stdout)["applied"] == [version]
 
+    code, _, stderr = run(capsys, "migrate", "revert", "--dir", str(out), "--dsn", target_dsn)
+    assert code == 7 and "cannot be reverted without losing data" in stderr and "legacy" in stderr
+    code, stdout, stderr = run(capsys, "migrate", "revert", "--dir", str(out), "--dsn", target_dsn,
+                               "--accept-data-loss", "--format", "json")
+    assert code == 0 and json.loads(stdout) == {"reverted": version}, stderr
+    code, stdout, stderr = run(capsys, "migrate", "apply", "--dir", str(out), "--dsn", target_dsn, "--format", "json")
+    assert code == 0 and json.loads(stdout)["applied"] == [version], stderr
+
     up = out / f"V{version}__cleanup.sql"
     up.write_text(up.read_text() + "\n-- reviewed\n")
     code, stdout, stderr = run(capsys, "migrate", "verify", "--dir", str(out))

@@ -1,7 +1,8 @@
 """Golden migration cases (tests/cases/migrations/<case>/): before.sql on main, change.sql on a branch, then
 the generated up/down files must equal expected.up.sql / expected.down.sql (regenerate with
 PGGIT_REGEN_GOLDEN=1), applying up to a copy of `before` must give the `after` snapshot (re-diff empty),
-and applying down must give `before` back. case.toml lists the expected hazard codes and reversibility."""
+and reverting with the down file must give `before` back. case.toml lists the expected hazard codes and
+reversibility."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Any
 import pytest
 from migration_helpers import Conn, fixed_clock, main_doc, on_branch, plan_rows, run_script
 
-from pggit_core import migration_apply, migration_render
+from pggit_core import migration_apply
+from pggit_core.errors import MigrationError
 from pggit_core.migrations import Migration, MigrationGenerator
 
 CASES = Path(__file__).resolve().parents[2] / "cases" / "migrations"
@@ -36,16 +38,6 @@ def check_golden(path: Path, actual: str) -> None:
         return
     assert path.is_file(), f"{path} is missing: run with PGGIT_REGEN_GOLDEN=1 and review the file"
     assert actual == path.read_text(encoding="utf-8"), f"{path.name} differs (PGGIT_REGEN_GOLDEN=1 to accept)"
-
-
-def run_down(conn: Conn, text: str) -> None:
-    sections = migration_render.split_sections(text)
-    with conn.transaction():
-        if sections.transaction:
-            conn.execute(sections.transaction.encode())
-    for statement in sections.outside:
-        conn.execute(statement.encode())
-    conn.execute("RESET search_path")
 
 
 @pytest.mark.parametrize("case", CASE_NAMES)
@@ -76,9 +68,10 @@ def test_migration_case(case: str, conn: Conn, target: Conn, tmp_path: Path) -> 
     assert report.applied == (migration.version,)
     assert plan_rows(target, main_doc(target), after_doc[0]) == []  # re-diff is empty
 
-    # down returns to `before` (its data aside: see the file's DATA LOSS notes)
-    if not spec.get("down_runs", True):
-        assert any(h.code == "PGH105" for h in migration.down_hazards)
-        return
-    run_down(target, migration.down_sql)
+    # down returns to `before` (its data aside: see the file's DATA LOSS notes), pinned at both ends
+    if not spec["reversible"]:
+        with pytest.raises(MigrationError, match="cannot be reverted without losing data"):
+            migration_apply.revert(target, out)
+    assert migration_apply.revert(target, out, accept_data_loss=not spec["reversible"]) == migration.version
     assert plan_rows(target, main_doc(target), migration.from_doc) == []
+    assert migration_apply.applied_rows(target) == {}
