@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import psycopg
 import pytest
 from migration_helpers import Conn, main_doc, on_branch, plan_rows, run_script
 
@@ -211,3 +212,27 @@ def test_a_rename_merged_into_main_stays_a_rename(conn: Conn, target: Conn, tmp_
     target.execute("RESET search_path")
     migration_apply.apply(target, tmp_path)
     assert target.execute("SELECT email_address FROM users").fetchall() == [("a@example.org",)]
+
+
+@pytest.mark.parametrize("style", ["plain", "flyway", "sqitch"])
+def test_every_layout_applies_and_reverts(style: str, conn: Conn, target: Conn, tmp_path: Path) -> None:
+    base = "CREATE TABLE users (id integer PRIMARY KEY, email text)"
+    run_script(conn, base)
+    conn.execute("SELECT pggit.create_branch('agent/a')")
+    on_branch(conn, "agent/a", "CREATE TABLE posts (id integer PRIMARY KEY, user_id integer REFERENCES users)")
+    on_branch(conn, "agent/a", "CREATE VIEW user_posts AS SELECT u.email, p.id FROM users u JOIN posts p ON "
+                               "p.user_id = u.id")
+    migration = MigrationGenerator(conn).generate_from_branch("agent/a", name="posts")
+    migration.write_to_file(tmp_path, style)
+    run_script(target, base)
+    target.execute("RESET search_path")
+    assert migration_apply.apply(target, tmp_path).applied == (migration.version,)
+    if style == "sqitch":
+        verify_sql = (tmp_path / "verify" / f"{migration.version}_posts.sql").read_text()
+        target.execute(verify_sql.encode())  # the verify script passes on the deployed schema
+        target.execute("RESET search_path")
+    assert migration_apply.revert(target, tmp_path) == migration.version
+    assert target.execute("SELECT to_regclass('public.posts')").fetchone() == (None,)
+    if style == "sqitch":
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            target.execute(verify_sql.encode())  # and fails once the migration is reverted
