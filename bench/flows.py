@@ -116,11 +116,13 @@ def main() -> None:
                     service.start_work(dsn, reg.intent.id)
                     service.apply_changes(dsn, reg.intent.id, statements, "bench")
                 started = time.perf_counter()
-                result = nightly_merge(dsn=dsn, migrations_dir=out, migration_name="bench_nightly")
+                result = nightly_merge(dsn=dsn, migrations_dir=str(Path(out) / "nightly"),
+                                       migration_name="bench_nightly")
                 elapsed = time.perf_counter() - started
                 merged = len(result.with_outcome("merged"))
                 print(f"nightly merge of {args.intents} intents: {elapsed:.2f} s ({merged} merged, "
-                      f"{elapsed / max(1, merged):.2f} s per intent), migration {', '.join(result.migration_files)}")
+                      f"{elapsed / max(1, merged):.2f} s per intent), migration "
+                      f"{', '.join(f for f in result.migration_files if f.endswith('.up.sql'))}")
     finally:
         server.destroy()
 

@@ -174,13 +174,13 @@ def agent_change_flow(
             hint="resolve them (pggit conflicts / pggit resolve), then the nightly merge or a re-run merges it",
         )
 
+    intents.finish_intent(target, intent.id)  # merged: from here on a failure leaves the intent merged
     migration = merging.generate_migration(target, feature_name, migrations_dir)
     if migration is not None:
         create_markdown_artifact(key=reports.artifact_key(intent.id, "migration"),
                                  markdown=reports.migration_markdown(migration),
                                  description=f"Migration for intent {intent.id}")
-        logger.info("migration written: %s", ", ".join(migration.files))
-    intents.finish_intent(target, intent.id)
+        logger.info("migration written: %s", ", ".join(f for f in migration.files if f.endswith(".sql")))
     return LifecycleResult(
         intent_id=intent.id, branch_name=intent.branch_name, outcome="merged", flow_run_id=run_id,
         merge_id=merged.merge_id, migration_files=migration.files if migration is not None else (),

@@ -552,8 +552,9 @@ def nightly_plan(dsn: str) -> NightlyPlan:
 
 
 def settle_failed_run(dsn: str, flow_run_id: str, reason: str) -> tuple[IntentView, ...]:
-    """After a flow run failed or crashed: abandon its live intents (dropping their branches), except those
-    waiting on merge conflicts (conflicted) or on the nightly merge after an approval (completed + approved)."""
+    """After a flow run failed or crashed: its live intents whose branch head was merged are marked merged; the
+    others are abandoned (their branches dropped), except those waiting on merge conflicts (conflicted) or on
+    the nightly merge after an approval (completed + approved)."""
     with _db(dsn) as conn:
         registry = IntentRegistry(conn)
         rows = conn.execute("SELECT id FROM pggit.intents WHERE flow_run_id = %s ORDER BY id",
@@ -563,12 +564,26 @@ def settle_failed_run(dsn: str, flow_run_id: str, reason: str) -> tuple[IntentVi
             intent = registry.get(int(str(intent_id)))
             if intent.status not in LIVE_STATUSES or intent.status == IntentStatus.CONFLICTED:
                 continue
+            if _head_merged(conn, intent.branch_name):
+                settled.append(_view(conn, registry.mark_merged(intent.id, f"its branch was merged; {reason}")))
+                _drop_branch(conn, intent.branch_name)
+                continue
             if intent.status == IntentStatus.COMPLETED and _approved(registry, intent.id):
                 continue
             abandoned = registry.abandon(intent.id, reason)
             _drop_branch(conn, intent.branch_name)
             settled.append(_view(conn, abandoned))
         return tuple(settled)
+
+
+def _head_merged(conn: Conn, branch: str) -> bool:
+    """True when the branch's current head was merged into main (the run died after its merge)."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pggit.branches b JOIN pggit.merges m ON m.source_branch = b.name"
+        "  AND m.target_branch = 'main' AND m.result = 'merged' AND m.source_commit_id = b.head_commit_id"
+        " WHERE b.name = %s AND b.status <> 'deleted' AND b.head_commit_id IS DISTINCT FROM b.base_commit_id)",
+        (branch,)).fetchone()
+    return bool(row and row[0])
 
 
 def intents_with_flow_runs(dsn: str) -> tuple[IntentView, ...]:

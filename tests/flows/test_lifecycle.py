@@ -176,3 +176,18 @@ def test_bad_sql_fails_without_retry_and_abandons_the_intent(db: str, migrations
     intent = _intent_row(db, "claude-payments", "typo")
     assert intent is not None and intent["status"] == "abandoned"
     assert "note" not in _columns(db, "users")
+
+
+def test_a_failure_after_the_merge_leaves_the_intent_merged(db: str, tmp_path: Path) -> None:
+    _setup_main(db)
+    not_a_folder = tmp_path / "migrations"
+    not_a_folder.write_text("a file where the migrations folder should be\n")
+    state = agent_change_flow(
+        agent_id="claude-payments", feature_name="merged_then_failed",
+        schema_changes=["ALTER TABLE users ADD COLUMN stripe_id TEXT"], tables_affected=["users"],
+        dsn=db, require_review=False, migrations_dir=str(not_a_folder), return_state=True)
+    assert state.is_failed()
+    intent = _intent_row(db, "claude-payments", "merged_then_failed")
+    assert intent is not None and intent["status"] == "merged"
+    assert "stripe_id" in _columns(db, "users")
+    assert not _branch_exists(db, intent["branch_name"])
