@@ -17,6 +17,7 @@ from pggit_core.errors import (
     IllegalTransition,
     InvalidInput,
     NotFound,
+    PgGitError,
     ResolverUnavailable,
     from_database_error,
 )
@@ -263,10 +264,16 @@ def _accept(conn: Conn, context: ConflictContext, document: dict[str, Any], atte
                                attempts=attempt.number, reason=why)
     document.update(status="applied", approved_by=f"policy:auto-{context.severity.lower()}",
                     approved_at=_now(), finished_at=_now())
-    with conn.transaction():
-        if not _record(conn, context.conflict_id, document):
-            return ConflictOutcome(conflict_id=context.conflict_id, status="already_resolved")
-        _apply(conn, context.conflict_id, check.script, _notes(attempt, document["approved_by"]))
+    try:
+        with conn.transaction():
+            if not _record(conn, context.conflict_id, document):
+                return ConflictOutcome(conflict_id=context.conflict_id, status="already_resolved")
+            _apply(conn, context.conflict_id, check.script, _notes(attempt, document["approved_by"]))
+    except PgGitError as exc:
+        for key in ("approved_by", "approved_at"):
+            document.pop(key)
+        return _escalate(conn, context, document, "escalated",
+                         f"pggit.resolve_conflict refused the validated SQL: {exc}", attempt.number)
     return ConflictOutcome(conflict_id=context.conflict_id, status="applied", attempts=attempt.number, reason=why)
 
 
@@ -311,10 +318,17 @@ def approve_proposal(conn: Conn, conflict_id: int, approver: str, *, sample_rows
                     revalidation=check.model_dump(mode="json"))
     notes = (f"LLM proposal ({accepted.get('model')}, prompt {str(accepted.get('prompt_hash'))[:12]}), "
              f"approved by {approver}: {accepted.get('rationale')}")
-    with conn.transaction():
-        if not _record(conn, conflict_id, document):
-            return ConflictOutcome(conflict_id=conflict_id, status="already_resolved")
-        _apply(conn, conflict_id, check.script, notes)
+    try:
+        with conn.transaction():
+            if not _record(conn, conflict_id, document):
+                return ConflictOutcome(conflict_id=conflict_id, status="already_resolved")
+            _apply(conn, conflict_id, check.script, notes)
+    except PgGitError as exc:
+        document.update(status="escalated", reason=f"pggit.resolve_conflict refused the validated SQL: {exc}")
+        for key in ("approved_by", "approved_at"):
+            document.pop(key)
+        _record(conn, conflict_id, document)
+        raise
     return ConflictOutcome(conflict_id=conflict_id, status="applied", attempts=int(accepted.get("attempt", 0)),
                            reason=f"approved by {approver}")
 
