@@ -85,18 +85,56 @@ BEGIN
 END
 $fn$;
 
--- Copy `side`'s value at every path into `doc` (a resolution 'ours' or 'theirs').
+-- Copy `side`'s value at every path into `doc` (a resolution 'ours' or 'theirs'). The objects map is
+-- extracted and written back once, whatever the number of paths.
 CREATE OR REPLACE FUNCTION pggit._merge_take(doc jsonb, side jsonb, paths jsonb) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $fn$
 DECLARE
+    objs jsonb := coalesce(doc -> 'objects', '{}');
+    sobjs jsonb := coalesce(side -> 'objects', '{}');
+    k text;
+    obj jsonb;
     p jsonb;
+    val jsonb;
+    keys text[] := '{}';
+    vals jsonb[] := '{}';
+    removed text[] := '{}';
 BEGIN
-    -- whole objects first, so that columns of a table taken whole are not overwritten afterwards
-    FOR p IN SELECT e FROM jsonb_array_elements(coalesce(paths, '[]')) AS e
-              ORDER BY (e ? 'column' OR e ? 'field'), e::text LOOP
-        doc := pggit._merge_set(doc, p, pggit._merge_get(side, p));
+    IF coalesce(jsonb_array_length(paths), 0) = 0 THEN
+        RETURN doc;
+    END IF;
+    FOR k IN SELECT DISTINCT e ->> 'key' FROM jsonb_array_elements(paths) AS e ORDER BY 1 LOOP
+        IF EXISTS (SELECT 1 FROM jsonb_array_elements(paths) AS e
+                    WHERE e ->> 'key' = k AND NOT (e ? 'column' OR e ? 'field')) THEN
+            obj := sobjs -> k;  -- the whole object
+        ELSE
+            obj := objs -> k;
+            FOR p IN SELECT e FROM jsonb_array_elements(paths) AS e WHERE e ->> 'key' = k ORDER BY e::text LOOP
+                EXIT WHEN obj IS NULL;  -- a column or field of an absent table stays absent
+                IF p ? 'column' THEN
+                    val := sobjs -> k -> 'columns' -> (p ->> 'column');
+                    obj := CASE WHEN val IS NULL THEN obj #- ARRAY['columns', p ->> 'column']
+                                ELSE jsonb_set(CASE WHEN obj ? 'columns' THEN obj ELSE obj || '{"columns": {}}' END,
+                                               ARRAY['columns', p ->> 'column'], val) END;
+                ELSE
+                    val := sobjs -> k -> (p ->> 'field');
+                    obj := CASE WHEN val IS NULL THEN obj - (p ->> 'field')
+                                ELSE jsonb_set(obj, ARRAY[p ->> 'field'], val) END;
+                END IF;
+            END LOOP;
+        END IF;
+        IF obj IS NULL THEN
+            removed := removed || k;
+        ELSE
+            keys := keys || k;
+            vals := vals || obj;
+        END IF;
     END LOOP;
-    RETURN doc;
+    objs := objs - removed;
+    IF cardinality(keys) > 0 THEN
+        objs := objs || (SELECT jsonb_object_agg(pk, pv) FROM unnest(keys, vals) AS u(pk, pv));
+    END IF;
+    RETURN jsonb_set(coalesce(doc, '{}'), '{objects}', objs);
 END
 $fn$;
 
@@ -509,10 +547,11 @@ BEGIN
     END LOOP;
 
     merged := jsonb_set(merged, '{objects}', mo);
-    -- conflicting paths of conflicts that are not auto-resolvable hold ours' value
-    FOR c IN SELECT e FROM jsonb_array_elements(conflicts) AS e WHERE NOT (e ->> 'auto_resolvable')::boolean LOOP
-        merged := pggit._merge_take(merged, ours, c -> 'paths');
-    END LOOP;
+    -- conflicting paths of conflicts that are not auto-resolvable hold ours' value (already so for the
+    -- conflicts of one object; the dependency and foreign-key pairs may hold theirs' changes)
+    merged := pggit._merge_take(merged, ours, (
+        SELECT coalesce(jsonb_agg(p), '[]') FROM jsonb_array_elements(conflicts) AS e, jsonb_array_elements(e -> 'paths') AS p
+         WHERE NOT (e ->> 'auto_resolvable')::boolean AND (e ->> 'conflict_type' = 'DEPENDENCY' OR e ->> 'reason' = 'both_added_fk')));
     changes := pggit._merge_changes(ours, merged);
     RETURN jsonb_build_object('merged', merged, 'conflicts', conflicts, 'changes', changes);
 END
@@ -759,6 +798,8 @@ DECLARE
     outcome jsonb;
     fresh boolean;
     current_fps text[] := '{}';
+    ours_paths jsonb := '[]';
+    theirs_paths jsonb := '[]';
     open_ids bigint[] := '{}';
     merge_message text := format('Merge branch ''%s'' into %s', source, target);
 BEGIN
@@ -808,9 +849,9 @@ BEGIN
          ORDER BY x.resolved_at DESC NULLS LAST, x.id DESC LIMIT 1;
         IF FOUND THEN
             IF rec.resolution = 'theirs' THEN
-                final := pggit._merge_take(final, theirs, c -> 'paths');
+                theirs_paths := theirs_paths || (c -> 'paths');
             ELSE
-                final := pggit._merge_take(final, ours, c -> 'paths');
+                ours_paths := ours_paths || (c -> 'paths');
             END IF;
             IF rec.resolution = 'custom' AND coalesce(btrim(rec.custom_sql), '') <> '' THEN
                 customs := customs || jsonb_build_object('id', rec.id, 'sql', rec.custom_sql, 'paths', c -> 'paths',
@@ -840,6 +881,7 @@ BEGIN
             open_list := open_list || (c - 'base' - 'ours' - 'theirs' || jsonb_build_object('id', cid));
         END IF;
     END LOOP;
+    final := pggit._merge_take(pggit._merge_take(final, ours, ours_paths), theirs, theirs_paths);
     -- open conflicts of this source and target that this attempt no longer finds (the branches changed,
     -- or auto-resolve settled them) are closed, so `WHERE resolved = false` lists only live ones
     UPDATE pggit.conflicts x
