@@ -36,7 +36,8 @@ LOCK_TIMEOUT = "5s"
 
 class CheckResult(BaseModel):
     """What validation found. `ok`: may be applied; `needs_human`: valid, but a person must choose (see notes);
-    `retryable`: the problems are the proposal's fault and worth sending back to the model."""
+    `retryable`: the problems are the proposal's fault and worth sending back to the model; `stale`: the
+    branches moved since the merge recorded the conflict (run the merge again)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -45,6 +46,7 @@ class CheckResult(BaseModel):
     notes: tuple[str, ...] = ()
     needs_human: bool = False
     retryable: bool = True
+    stale: bool = False
     script: str = ""
     changed_objects: tuple[str, ...] = ()
     target_snapshot: str | None = None
@@ -407,7 +409,7 @@ def check(conn: Conn, context: ConflictContext, texts: Sequence[str], *, sample_
     if not sides.still_conflicts:
         return _fail([f"{context.target_branch!r} or {context.source_branch!r} changed since the merge recorded "
                       f"conflict {context.conflict_id}: merging now would not report it; run the merge again"],
-                     retryable=False, script=script)
+                     retryable=False, stale=True, script=script)
     drop_problems, notes = destructive_statements(parsed, _side_dropped(context, sides))
     if drop_problems:
         return _fail(drop_problems, script=script, target_snapshot=sides.target_snapshot)

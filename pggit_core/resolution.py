@@ -208,7 +208,8 @@ def resolve(conn: Conn, conflict_id: int, resolver: ConflictResolver | None,
         if problem is None:
             return _accept(conn, context, document, attempt, policy)
         if attempt.validation is not None and not attempt.validation.retryable:
-            return _escalate(conn, context, document, "stale", problem, len(attempts))
+            status: Status = "stale" if attempt.validation.stale else "escalated"
+            return _escalate(conn, context, document, status, problem, len(attempts))
         history.append(Exchange(response_text=answer.response_text, problem=problem))
     reason = f"no valid proposal after {len(attempts)} attempts; last problem: {history[-1].problem}"
     return _escalate(conn, context, document, "escalated", reason, len(attempts))
