@@ -216,10 +216,7 @@ class MigrationGenerator:
 
     def _chain(self, head: store.CommitRef) -> list[store.CommitRef]:
         """Head and its ancestors along parent_id, oldest first."""
-        chain = [head]
-        while chain[-1].parent_id is not None:
-            chain.append(store.commit(self.conn, chain[-1].parent_id))
-        return chain[::-1]
+        return store.ancestry(self.conn, head.id)
 
     # --------------------------------------------------------------------------------------------- build
 

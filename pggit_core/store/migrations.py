@@ -63,6 +63,16 @@ def commit(conn: Conn, commit_id: int) -> CommitRef:
     return CommitRef(int(row[0]), int(row[1]), _opt_int(row[2]), str(row[3]))
 
 
+def ancestry(conn: Conn, head_id: int) -> list[CommitRef]:
+    """A commit and its ancestors along parent_id, oldest first (one recursive query)."""
+    rows = conn.execute(
+        "WITH RECURSIVE up AS (SELECT id, branch_id, parent_id, snapshot_hash FROM pggit.commits WHERE id = %s "
+        "UNION ALL SELECT c.id, c.branch_id, c.parent_id, c.snapshot_hash FROM pggit.commits c "
+        "JOIN up ON c.id = up.parent_id) SELECT id, branch_id, parent_id, snapshot_hash FROM up ORDER BY id",
+        (head_id,)).fetchall()
+    return [CommitRef(int(r[0]), int(r[1]), _opt_int(r[2]), str(r[3])) for r in rows]
+
+
 def first_commit(conn: Conn, branch_id: int) -> CommitRef | None:
     row = conn.execute("SELECT id, branch_id, parent_id, snapshot_hash FROM pggit.commits WHERE branch_id = %s "
                        "ORDER BY id LIMIT 1", (branch_id,)).fetchone()
