@@ -84,6 +84,7 @@ CREATE TABLE bookings (
 );
 
 CREATE UNLOGGED TABLE cache_entries (k text PRIMARY KEY, v jsonb);
+COMMENT ON TABLE cache_entries IS E'caché "quoted" \\ tab\t bell\x07 done';
 
 CREATE TABLE events (
     id          bigint NOT NULL,
