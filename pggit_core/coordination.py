@@ -177,8 +177,7 @@ class IntentRegistry:
                         declared: list[str], note: str, agent_type: str, footprint: fp.Footprint,
                         record: bool) -> Intent | CheckResult:
         conn = self.conn
-        store.set_reason(conn, f"registered by {agent_id}")
-        store.lock_footprint(conn, footprint.lock_keys)
+        store.lock_footprint(conn, footprint.lock_keys, reason=f"registered by {agent_id}")
         branch = branch_name_for(agent_id, feature_name)
         seen = store.lookup(conn, footprint, agent_id, feature_name, branch)
         if seen.duplicate is not None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -49,6 +50,30 @@ class Party:
     @property
     def label(self) -> str:
         return f"{self.agent_id} ({self.feature_name})"
+
+    # Indexes of the footprint, computed once per party (a live intent is compared with many new ones).
+    @cached_property
+    def actions(self) -> dict[str, set[str]]:
+        """object key -> the actions on it."""
+        return _by_key(self.objects)
+
+    @cached_property
+    def by_table(self) -> dict[str, list[FootprintObject]]:
+        """table key -> the objects on that table."""
+        out: dict[str, list[FootprintObject]] = defaultdict(list)
+        for o in self.objects:
+            if o.table_key:
+                out[o.table_key].append(o)
+        return dict(out)
+
+    @cached_property
+    def modified(self) -> dict[str, FootprintObject]:
+        """object key -> a modifying touch of it."""
+        return {o.key: o for o in self.objects if o.modifying}
+
+    @cached_property
+    def modified_tables(self) -> frozenset[str]:
+        return frozenset(o.table_key for o in self.objects if o.table_key and o.modifying)
 
 
 @dataclass(frozen=True)
@@ -119,11 +144,8 @@ def _directional(a: Party, b: Party) -> _Acc:
     """Conflicts caused by what ``a`` does to what ``b`` touches (renames, drops, creations, unknowns)."""
     found = _Acc()
 
-    b_keys = _by_key(b.objects)
-    b_tables: dict[str, list[FootprintObject]] = defaultdict(list)
-    for o in b.objects:
-        if o.table_key:
-            b_tables[o.table_key].append(o)
+    b_keys = b.actions
+    b_tables = b.by_table
     b_creates = {k for k, acts in b_keys.items() if Action.CREATE in acts or Action.RENAME in acts}
     for o in a.objects:
         relation_key = o.key.split(":", 1)[1] if o.kind in {Kind.TABLE, Kind.VIEW, Kind.SEQUENCE} else None
@@ -163,9 +185,8 @@ def _symmetric(a: Party, b: Party) -> _Acc:
     found = _Acc()
     first, second = _order(a, b)
 
-    a_mod = {o.key: o for o in a.objects if o.modifying}
-    a_acts, b_acts = _by_key(a.objects), _by_key(b.objects)
-    b_mod = {o.key: o for o in b.objects if o.modifying}
+    a_mod, b_mod = a.modified, b.modified
+    a_acts, b_acts = a.actions, b.actions
     for key in sorted(a_mod.keys() & b_mod.keys()):
         kind = a_mod[key].kind
         if kind == Kind.COLUMN:
@@ -209,9 +230,7 @@ def between(new: Party, other: Party) -> list[Finding]:
         acc.update(part)
     covered = set().union(*(tables for _, _, tables in acc.items.values()))
     first, second = _order(new, other)
-    a_tables = {o.table_key for o in new.objects if o.table_key and o.modifying}
-    b_tables = {o.table_key for o in other.objects if o.table_key and o.modifying}
-    shared = sorted(t for t in a_tables & b_tables if t and t not in covered)
+    shared = sorted(t for t in new.modified_tables & other.modified_tables if t not in covered)
     if shared:
         acc.items[(ConflictType.TABLE, Severity.WARNING)] = (
             {_table_display(t) for t in shared},

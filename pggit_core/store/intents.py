@@ -53,13 +53,17 @@ def set_reason(conn: Conn, reason: str) -> None:
     conn.execute("SELECT set_config('pggit.reason', %s, true)", (reason,))
 
 
-def lock_footprint(conn: Conn, keys: Sequence[str]) -> None:
+def lock_footprint(conn: Conn, keys: Sequence[str], reason: str | None = None) -> None:
     """Serialize with every registration sharing a key: transaction-level advisory locks, taken in one
-    global order (by hash) so overlapping registrations never deadlock."""
+    global order (by hash) so overlapping registrations never deadlock. ``reason`` (optional) is set as the
+    transaction's pggit.reason in the same round trip."""
     conn.execute(
-        """SELECT pg_advisory_xact_lock(h)
-             FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(%s::text[]) AS u(k) ORDER BY 1) s""",
-        (list(keys),))
+        """SELECT CASE WHEN %(reason)s::text IS NULL THEN NULL ELSE set_config('pggit.reason', %(reason)s, true) END,
+                  (SELECT count(*) FROM (
+                       SELECT pg_advisory_xact_lock(h)
+                         FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(%(keys)s::text[]) AS u(k)
+                                ORDER BY 1) s) x)""",
+        {"keys": list(keys), "reason": reason})
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,7 @@ def test_seed_python_api_lifecycle(users: Conn, capsys: pytest.CaptureFixture[st
     registry.mark_merged(intent.id)
     final = registry.get(intent.id)
     assert final.status is IntentStatus.MERGED and final.merged_at is not None and final.started_at is not None
+    assert registry.history(intent.id)[0]["reason"] == "registered by claude-payments"
     trail = [(e["from_status"], e["to_status"]) for e in registry.history(intent.id)]
     assert trail == [(None, "registered"), ("registered", "in_progress"), ("in_progress", "completed"),
                      ("completed", "merged")]
