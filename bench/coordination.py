@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import random
 import statistics
 import subprocess
@@ -146,6 +147,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--agents", type=int, default=32)
     args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs "
+          "(figures are only meaningful on an otherwise idle machine)")
     admin = resolve_dsn(args.dsn)
     name = "pggit_bench_coordination"
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -161,6 +164,7 @@ def main() -> None:
             conn.execute("ANALYZE pggit.intents")
             measure(conn, args.samples, rng)
         race(dsn, args.agents)
+        print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
