@@ -102,6 +102,9 @@ def parse_statements(texts: Sequence[str], schema: str = parsing.DEFAULT_SCHEMA)
                             f"schema conflict")
         elif any(t.action is parsing.Action.DATA for t in statement.touches):
             problems.append(f"statement {number} changes data; only schema changes are allowed")
+        elif _runs_a_query(statement):
+            problems.append(f"statement {number} ({statement.command}) runs a query when it is created; create "
+                            f"tables with column definitions, and leave materialized views to a person")
         else:
             foreign = sorted({t.schema for t in statement.touches if t.schema not in allowed_schemas})
             if foreign:
@@ -109,6 +112,21 @@ def parse_statements(texts: Sequence[str], schema: str = parsing.DEFAULT_SCHEMA)
                                 f"(the statements run on the branch's own schema)")
         parsed.append(statement)
     return parsed, problems
+
+
+def _runs_a_query(statement: parsing.Statement) -> bool:
+    """CREATE TABLE ... AS (no column definitions of its own) and CREATE MATERIALIZED VIEW execute a query
+    as they are created, so they could call anything; they are refused before they run."""
+    if statement.command == "CREATE MATERIALIZED VIEW" or any(
+            t.kind is parsing.Kind.VIEW and t.action is parsing.Action.CREATE and t.detail == "materialized"
+            for t in statement.touches):
+        return True
+    if statement.command != "CREATE TABLE":
+        return False
+    defines_columns = any(t.kind is parsing.Kind.COLUMN and t.action is parsing.Action.CREATE
+                          for t in statement.touches) or any(t.detail == "LIKE" for t in statement.touches)
+    reads = any(t.detail == "read by query" for t in statement.touches)
+    return reads or not defines_columns
 
 
 def join_script(texts: Sequence[str]) -> str:

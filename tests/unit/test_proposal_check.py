@@ -37,6 +37,10 @@ BOTH = table(id=col("integer", not_null=True), email=col("text"), oauth_provider
     ("ALTER TABLE users ADD COLUMN", "does not parse"),
     ("ALTER TABLE pggit.conflicts ADD COLUMN x int", "names schema pggit"),
     ("ALTER TABLE users ADD COLUMN x int; DROP TABLE users", "holds 2 statements"),
+    ("CREATE TABLE x AS SELECT pg_terminate_backend(1)", "runs a query"),
+    ("CREATE TABLE x (a) AS SELECT 1", "runs a query"),
+    ("CREATE TABLE x AS TABLE users", "runs a query"),
+    ("CREATE MATERIALIZED VIEW mv AS SELECT 1 WITH NO DATA", "runs a query"),
 ])
 def test_statements_outside_the_policy_are_refused(text: str, expected: str) -> None:
     _, problems = pc.parse_statements([text])
@@ -48,6 +52,9 @@ def test_plain_ddl_passes_the_statement_policy() -> None:
         "ALTER TABLE users ADD COLUMN search_preferences jsonb",
         "CREATE INDEX users_prefs_idx ON users USING gin (search_preferences)",
         "COMMENT ON COLUMN users.search_preferences IS 'per-user search settings'",
+        "CREATE TABLE prefs (id integer PRIMARY KEY, user_id integer REFERENCES users)",
+        "CREATE TABLE prefs_copy (LIKE prefs)",
+        "CREATE VIEW active_users AS SELECT id FROM users",
     ])
     assert problems == [] and [s.command for s in parsed][0] == "ALTER TABLE"
 
