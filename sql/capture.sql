@@ -172,12 +172,11 @@ BEGIN
     END IF;
     session_branch := coalesce(nullif(current_setting('pggit.branch', true), ''), 'main');
     SELECT jsonb_agg(jsonb_build_object('type', d.object_type, 'schema', d.owner_schema,
-                                        'identity', d.object_identity, 'original', d.original)
-                     ORDER BY d.ord)
+                                        'identity', d.object_identity, 'original', d.original))
       INTO dropped
-      FROM (SELECT o.object_type, o.object_identity, o.original, o.ordinality AS ord,
+      FROM (SELECT o.object_type, o.object_identity, o.original,
                    CASE WHEN o.object_type = 'schema' THEN o.object_name ELSE o.schema_name END AS owner_schema
-              FROM pg_event_trigger_dropped_objects() WITH ORDINALITY AS o
+              FROM pg_event_trigger_dropped_objects() AS o
              WHERE (o.original OR o.normal) AND NOT o.is_temporary) d
      WHERE d.owner_schema IS NOT NULL AND d.owner_schema <> 'pggit';
     IF dropped IS NULL THEN
@@ -202,17 +201,35 @@ END
 $fn$;
 
 -- ddl_command_end: guard what the command created or altered, then record one row per branch touched.
+-- A plain loop (no sorts, no aggregates): most commands touch one to four objects of one branch.
 CREATE OR REPLACE FUNCTION pggit._capture_ddl() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 DECLARE
     mode text := current_setting('pggit.internal', true);
     dropped_text text;
     session_branch text;
+    session_branch_id bigint;
+    session_looked_up boolean := false;
+    c record;
+    bid bigint;
+    tracked text;
+    last_owner text;
+    last_bid bigint;
+    last_tracked text;
+    obj jsonb;
+    k integer;
+    -- One entry per branch touched, in first-seen order: its objects and its primary object.
+    bids bigint[] := '{}';
+    objs jsonb[] := '{}';
+    prim_type text[] := '{}';
+    prim_schema text[] := '{}';
+    prim_identity text[] := '{}';
+    prim_best boolean[] := '{}';
+    owner_name text;
     stmt text;
     msg_key text;
     text_row bigint;
     new_id bigint;
-    r record;
 BEGIN
     IF mode = 'on' THEN
         RETURN;
@@ -223,56 +240,89 @@ BEGIN
     END IF;
     session_branch := coalesce(nullif(current_setting('pggit.branch', true), ''), 'main');
 
-    FOR r IN
-        WITH touched AS (
-            SELECT 'ddl' AS action, c.object_type, c.object_identity, c.command_tag, c.ordinality AS ord,
-                   CASE WHEN c.object_type = 'schema'
-                        THEN (SELECT n.nspname::text FROM pg_namespace n WHERE n.oid = c.objid)
-                        ELSE c.schema_name END AS owner_schema
-              FROM pg_event_trigger_ddl_commands() WITH ORDINALITY AS c
-            UNION ALL
-            SELECT 'drop', x->>'type', x->>'identity', CASE WHEN (x->>'original')::boolean THEN tg_tag END,
-                   -1000000 + i, x->>'schema'
-              FROM jsonb_array_elements(dropped_text::jsonb) WITH ORDINALITY AS d(x, i)
-        ), owned AS (
-            SELECT DISTINCT ON (t.action, t.object_type, t.object_identity)
-                   t.*, coalesce(bs.branch_id, sb.id) AS branch_id, bs.tracked_schema
-              FROM touched t
-              LEFT JOIN pggit.branch_schemas bs ON bs.physical_schema = t.owner_schema
-              LEFT JOIN pggit.branches sb ON t.object_identity IS NULL AND t.owner_schema IS NULL
-                                         AND sb.name = session_branch AND sb.status <> 'deleted'
-             WHERE t.owner_schema IS DISTINCT FROM 'pggit'
-               AND coalesce(t.owner_schema, '') !~ '^pg_(toast_)?temp_'
-             ORDER BY t.action, t.object_type, t.object_identity, t.ord
-        )
-        SELECT o.branch_id, b.name AS branch_name,
-               (array_agg(o.object_type ORDER BY o.command_tag IS DISTINCT FROM tg_tag, o.ord))[1] AS object_type,
-               (array_agg(o.owner_schema ORDER BY o.command_tag IS DISTINCT FROM tg_tag, o.ord))[1] AS schema_name,
-               (array_agg(o.object_identity ORDER BY o.command_tag IS DISTINCT FROM tg_tag, o.ord))[1] AS object_identity,
-               jsonb_agg(jsonb_build_object('action', o.action, 'type', o.object_type, 'schema', o.owner_schema,
-                                            'identity', o.object_identity, 'tracked_schema', o.tracked_schema)
-                         ORDER BY o.ord) AS objects
-          FROM owned o JOIN pggit.branches b ON b.id = o.branch_id
-         GROUP BY o.branch_id, b.name
-         ORDER BY min(o.ord)
+    FOR c IN
+        SELECT 'drop' AS action, x->>'type' AS object_type, x->>'identity' AS object_identity,
+               (x->>'original')::boolean AS best, x->>'schema' AS owner_schema
+          FROM jsonb_array_elements(dropped_text::jsonb) AS x
+        UNION ALL
+        SELECT 'ddl', d.object_type, d.object_identity, d.command_tag = tg_tag,
+               CASE WHEN d.object_type = 'schema'
+                    THEN (SELECT n.nspname::text FROM pg_namespace n WHERE n.oid = d.objid)
+                    ELSE d.schema_name END
+          FROM pg_event_trigger_ddl_commands() AS d
     LOOP
-        IF session_branch <> 'main' AND r.branch_name <> session_branch AND mode IS DISTINCT FROM 'capture' THEN
-            PERFORM pggit._guard_refuse(session_branch, tg_tag, r.object_type, r.object_identity, r.branch_name);
+        IF c.owner_schema = 'pggit' OR c.owner_schema ~ '^pg_(toast_)?temp_' THEN
+            CONTINUE;
+        END IF;
+        IF c.owner_schema IS NULL THEN
+            -- Objects outside schemas are not versioned; GRANT/REVOKE name no object: the session's branch.
+            IF c.object_identity IS NOT NULL THEN
+                CONTINUE;
+            END IF;
+            IF NOT session_looked_up THEN
+                SELECT b.id INTO session_branch_id FROM pggit.branches b
+                 WHERE b.name = session_branch AND b.status <> 'deleted';
+                session_looked_up := true;
+            END IF;
+            bid := session_branch_id;
+            tracked := NULL;
+        ELSE
+            IF c.owner_schema IS DISTINCT FROM last_owner THEN
+                last_bid := NULL;
+                last_tracked := NULL;
+                SELECT bs.branch_id, bs.tracked_schema INTO last_bid, last_tracked
+                  FROM pggit.branch_schemas bs WHERE bs.physical_schema = c.owner_schema;
+                last_owner := c.owner_schema;
+            END IF;
+            bid := last_bid;
+            tracked := last_tracked;
+        END IF;
+        IF bid IS NULL THEN
+            CONTINUE;
+        END IF;
+        obj := jsonb_build_object('action', c.action, 'type', c.object_type, 'schema', c.owner_schema,
+                                  'identity', c.object_identity, 'tracked_schema', tracked);
+        k := array_position(bids, bid);
+        IF k IS NULL THEN
+            bids := bids || bid;
+            k := cardinality(bids);
+            objs[k] := jsonb_build_array(obj);
+            prim_type[k] := c.object_type;
+            prim_schema[k] := c.owner_schema;
+            prim_identity[k] := c.object_identity;
+            prim_best[k] := coalesce(c.best, false);
+        ELSIF NOT objs[k] @> jsonb_build_array(obj) THEN
+            objs[k] := objs[k] || obj;
+            IF coalesce(c.best, false) AND NOT prim_best[k] THEN
+                prim_type[k] := c.object_type;
+                prim_schema[k] := c.owner_schema;
+                prim_identity[k] := c.object_identity;
+                prim_best[k] := true;
+            END IF;
+        END IF;
+    END LOOP;
+
+    FOR k IN 1 .. cardinality(bids) LOOP
+        IF session_branch <> 'main' AND mode IS DISTINCT FROM 'capture' THEN
+            SELECT b.name INTO owner_name FROM pggit.branches b WHERE b.id = bids[k];
+            IF owner_name IS DISTINCT FROM session_branch THEN
+                PERFORM pggit._guard_refuse(session_branch, tg_tag, prim_type[k], prim_identity[k], owner_name);
+            END IF;
         END IF;
         IF stmt IS NULL THEN
             stmt := coalesce(nullif(current_setting('pggit.statement', true), ''), current_query(), tg_tag);
         END IF;
         -- One client message (same statement start, same text) in this transaction: store its text once.
-        msg_key := extract(epoch FROM statement_timestamp())::text || ':' || r.branch_id || ':' || stmt;
+        msg_key := extract(epoch FROM statement_timestamp())::text || ':' || bids[k] || ':' || stmt;
         text_row := NULL;
         IF current_setting('pggit._capture_key', true) = msg_key THEN
             text_row := nullif(current_setting('pggit._capture_row', true), '')::bigint;
         END IF;
         INSERT INTO pggit.ddl_log (branch_id, command_tag, object_type, schema_name, object_identity, statement,
                                    role_name, objects, statement_row, session_branch)
-        VALUES (r.branch_id, tg_tag, r.object_type, r.schema_name, r.object_identity,
+        VALUES (bids[k], tg_tag, prim_type[k], prim_schema[k], prim_identity[k],
                 CASE WHEN text_row IS NULL THEN stmt ELSE '' END,
-                pggit._invoker(), r.objects, text_row, session_branch)
+                pggit._invoker(), objs[k], text_row, session_branch)
         RETURNING id INTO new_id;
         IF text_row IS NULL THEN
             PERFORM set_config('pggit._capture_key', msg_key, true);
