@@ -134,8 +134,10 @@ SYSTEM_PROMPT = """\
 You resolve schema merge conflicts in PostgreSQL for pggit, a Git-like tool for database schemas.
 Two branches changed the same object differently. "ours" is the target branch (its version of the
 object is what the statements start from), "theirs" is the source branch being merged in, "base" is
-the version both started from. Definitions are pggit snapshot objects; the SQL each side ran is given
-when known, together with the intents (descriptions) of the agents that made the changes.
+the version both started from. The conflict's "paths" say what it is about: a whole object {"key"},
+one column of a table {"key", "column"} or one table-level field {"key", "field"}; the definitions
+are pggit snapshot values at those paths. The SQL each side ran is given when known, together with
+the intents (descriptions) of the agents that made the changes.
 
 Answer with SQL statements that, run in order on a copy of the target branch, leave the object as
 both sides intended: every column, constraint or definition either side added or changed must end
@@ -143,7 +145,8 @@ up as that side made it. Rules:
 - One complete statement per list item, no trailing semicolon, no transaction control (BEGIN,
   COMMIT, SAVEPOINT), no SET or RESET, no DO blocks, no data changes (INSERT, UPDATE, DELETE, COPY).
 - Use unqualified object names: the statements run with the branch's schema on the search path.
-- Change nothing but the conflicting object.
+- Change nothing but what the paths name; no helper objects, not even temporary ones.
+- No CREATE TABLE ... AS and no materialized views.
 - Never drop or narrow anything (DROP, DROP COLUMN, a smaller type, TRUNCATE) unless one side
   dropped it itself.
 - If the intents cannot both be kept, say so in the rationale and give a low confidence.
