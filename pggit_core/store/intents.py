@@ -11,7 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from pggit_core.errors import AlreadyExists, IllegalTransition, NotFound, PgGitError, from_database_error
+from pggit_core.errors import AlreadyExists, NotFound, PgGitError, from_database_error
 from pggit_core.footprint import Footprint, FootprintObject
 from pggit_core.intents import (
     COORDINATE_PREFIX,
@@ -255,14 +255,13 @@ def get_conflict(conn: Conn, conflict_id: int) -> IntentConflict:
 
 
 def resolve(conn: Conn, conflict_id: int, notes: str) -> IntentConflict:
-    """Mark a conflict reviewed with notes; refuses one already resolved."""
-    current = get_conflict(conn, conflict_id)
-    if current.reviewed:
-        raise IllegalTransition(f"conflict {conflict_id} is already resolved ({current.resolution_notes})",
-                                hint="nothing to do; list open conflicts with `pggit coordinate conflicts`")
-    conn.execute("""UPDATE pggit.intent_conflicts SET reviewed = true, resolution_notes = %s,
-                           resolved_by = current_user, resolved_at = now()
-                     WHERE id = %s AND NOT reviewed""", (notes, conflict_id))
+    """Mark a conflict reviewed with notes (resolving it again replaces the notes, who and when)."""
+    row = conn.execute("""UPDATE pggit.intent_conflicts SET reviewed = true, resolution_notes = %s,
+                                 resolved_by = current_user, resolved_at = now()
+                           WHERE id = %s RETURNING id""", (notes, conflict_id)).fetchone()
+    if row is None:
+        raise NotFound(f"conflict {conflict_id} does not exist",
+                       hint="list open conflicts with `pggit coordinate conflicts`")
     return get_conflict(conn, conflict_id)
 
 

@@ -117,6 +117,8 @@ def test_seed_coordinator_resolves_conflicts(users: Conn) -> None:
     for c in conflicts:
         registry.resolve_conflict(c.id, resolution_notes="Apply architecture first, then indexes")
     assert registry.get_conflicts(local_intent.id, unresolved_only=True) == []
+    again = registry.resolve_conflict(conflicts[0].id, resolution_notes="indexes wait for the tables")
+    assert again.reviewed and again.resolution_notes == "indexes wait for the tables"
     assert registry.get_conflicts(claude_intent.id)[0].reviewed
     # The index agent's dry run ran on its own branch, where the tables do not exist yet: a warning.
     assert any("fails against the branch's current schema" in w
