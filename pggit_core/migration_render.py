@@ -86,8 +86,10 @@ def _loss_lines(losses: Sequence[DataLoss]) -> list[str]:
     return lines
 
 
-def _search_path(schema: str, local: bool) -> str:
-    stmt = sql.SQL("SET LOCAL search_path = {};" if local else "SET search_path = {};").format(sql.Identifier(schema))
+def search_path_statement(schema: str, schemas: Sequence[str], local: bool) -> str:
+    """The object's tracked schema first, then the other tracked schemas (cross-schema references resolve)."""
+    path = sql.SQL(", ").join(sql.Identifier(s) for s in [schema, *(s for s in schemas if s != schema)])
+    stmt = sql.SQL("SET LOCAL search_path = {};" if local else "SET search_path = {};").format(path)
     return stmt.as_string(None)
 
 
@@ -96,7 +98,7 @@ def _schema_of(step: PlanStep) -> str:
     return name.split(".", 1)[0] if "." in name else "public"
 
 
-def body(steps: Sequence[PlanStep], notes: Mapping[int, Sequence[str]]) -> list[str]:
+def body(steps: Sequence[PlanStep], notes: Mapping[int, Sequence[str]], schemas: Sequence[str]) -> list[str]:
     """The statements: a transaction for what can run in one, then each statement that cannot, alone."""
     inside = [s for s in steps if s.no_transaction_reason() is None]
     outside = [s for s in steps if s.no_transaction_reason() is not None]
@@ -107,7 +109,7 @@ def body(steps: Sequence[PlanStep], notes: Mapping[int, Sequence[str]]) -> list[
         for step in inside:
             if _schema_of(step) != schema:
                 schema = _schema_of(step)
-                lines.append(_search_path(schema, local=True))
+                lines.append(search_path_statement(schema, schemas, local=True))
             lines.append("")
             lines.extend(_note_lines(notes.get(step.ord, ())))
             lines.append(step.sql)
@@ -115,7 +117,7 @@ def body(steps: Sequence[PlanStep], notes: Mapping[int, Sequence[str]]) -> list[
     for step in outside:
         lines += ["", f"{OUTSIDE} {step.no_transaction_reason()}"]
         lines.extend(_note_lines(notes.get(step.ord, ())))
-        lines += [_search_path(_schema_of(step), local=False), step.sql]
+        lines += [search_path_statement(_schema_of(step), schemas, local=False), step.sql]
     return lines
 
 
@@ -131,7 +133,7 @@ def up_text(migration: Migration) -> str:
     for h in migration.hazards:
         if h.ord is not None:
             notes.setdefault(h.ord, []).append(f"{h.code} {h.severity}: {h.message}")
-    return "\n".join([*header(migration, "up"), "", *body(migration.up_steps, notes)]) + "\n"
+    return "\n".join([*header(migration, "up"), "", *body(migration.up_steps, notes, migration.schemas)]) + "\n"
 
 
 def down_text(migration: Migration) -> str:
@@ -145,7 +147,7 @@ def down_text(migration: Migration) -> str:
     for h in migration.down_hazards:
         if h.ord is not None:
             notes.setdefault(h.ord, []).append(f"{h.code} {h.severity}: {h.message}")
-    return "\n".join([*header(migration, "down"), "", *body(migration.down_steps, notes)]) + "\n"
+    return "\n".join([*header(migration, "down"), "", *body(migration.down_steps, notes, migration.schemas)]) + "\n"
 
 
 def read_header(text: str) -> Header | None:

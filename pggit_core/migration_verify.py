@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
+from pggit_core.migration_render import search_path_statement
+
 if TYPE_CHECKING:
     from pggit_core.migrations import Migration
 
@@ -57,7 +59,7 @@ def verify_text(migration: Migration) -> str:
         obj_schema = str(after[key].get("schema", "public"))
         if obj_schema != schema:
             schema = obj_schema
-            lines.append(sql.SQL("SET LOCAL search_path = {};").format(sql.Identifier(schema)).as_string(None))
+            lines.append(search_path_statement(schema, migration.schemas, local=True))
         lines.append(f"-- {key}")
         lines.append(check.as_string(None))
     lines.append("ROLLBACK;")

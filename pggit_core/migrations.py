@@ -57,6 +57,7 @@ class Migration(BaseModel):
     data_losses: tuple[DataLoss, ...] = ()
     commits: tuple[int, ...] = ()
     merges: tuple[str, ...] = ()
+    schemas: tuple[str, ...] = ("public",)
     from_doc: dict[str, Any]
     to_doc: dict[str, Any]
     _recorder: Recorder | None = PrivateAttr(default=None)
@@ -244,7 +245,7 @@ class MigrationGenerator:
             hazards=lint_mod.lint(up, up_base, to_doc, [r.as_lint() for r in renames]),
             down_hazards=lint_mod.lint(down, down_base, from_doc),
             data_losses=lint_mod.data_losses(up_base, to_doc),
-            commits=tuple(commits), merges=tuple(self._merges(commits)),
+            commits=tuple(commits), merges=tuple(self._merges(commits)), schemas=store.tracked_schemas(self.conn),
             from_doc=from_doc, to_doc=to_doc)
         migration._recorder = self._record
         return migration

@@ -73,6 +73,13 @@ def ancestry(conn: Conn, head_id: int) -> list[CommitRef]:
     return [CommitRef(int(r[0]), int(r[1]), _opt_int(r[2]), str(r[3])) for r in rows]
 
 
+def tracked_schemas(conn: Conn) -> tuple[str, ...]:
+    """The schemas main consists of, in order (setting `tracked_schemas`)."""
+    row = conn.execute("SELECT value FROM pggit.settings WHERE key = 'tracked_schemas'").fetchone()
+    value = row[0] if row else None
+    return tuple(str(s) for s in value) if isinstance(value, list) and value else ("public",)
+
+
 def first_commit(conn: Conn, branch_id: int) -> CommitRef | None:
     row = conn.execute("SELECT id, branch_id, parent_id, snapshot_hash FROM pggit.commits WHERE branch_id = %s "
                        "ORDER BY id LIMIT 1", (branch_id,)).fetchone()

@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from migration_helpers import Conn, main_doc, on_branch, plan_rows, run_script
+from psycopg import sql
 
 from pggit_core import migration_apply, migration_files
 from pggit_core.client import PgGitClient
@@ -236,3 +237,27 @@ def test_every_layout_applies_and_reverts(style: str, conn: Conn, target: Conn, 
     if style == "sqitch":
         with pytest.raises(psycopg.errors.UndefinedTable):
             target.execute(verify_sql.encode())  # and fails once the migration is reverted
+
+
+def test_two_tracked_schemas_with_a_cross_schema_reference(conn: Conn, target: Conn, tmp_path: Path) -> None:
+    base = ("CREATE SCHEMA app; CREATE TABLE public.users (id integer PRIMARY KEY); "
+            "CREATE TABLE app.accounts (id integer PRIMARY KEY, user_id integer REFERENCES public.users)")
+    for db in (conn, target):
+        run_script(db, base)
+        db.execute("UPDATE pggit.settings SET value = '[\"public\", \"app\"]' WHERE key = 'tracked_schemas'")
+        db.execute("INSERT INTO pggit.branch_schemas SELECT id, 'app', 'app' FROM pggit.branches WHERE name = 'main'")
+    conn.execute("SELECT pggit.create_branch('agent/ledger')")
+    row = conn.execute("SELECT physical_schema FROM pggit.branch_schemas s JOIN pggit.branches b ON b.id = s.branch_id "
+                       "WHERE b.name = 'agent/ledger' AND s.tracked_schema = 'app'").fetchone()
+    assert row is not None
+    app = sql.Identifier(str(row[0])).as_string(None)  # the branch's copy of `app`
+    on_branch(conn, "agent/ledger", f"CREATE TABLE {app}.ledger (id integer PRIMARY KEY, user_id integer REFERENCES "
+                                    f"users, account_id integer REFERENCES {app}.accounts)")
+    migration = MigrationGenerator(conn).generate_from_branch("agent/ledger", name="ledger")
+    assert 'SET LOCAL search_path = "app", "public";' in migration.up_sql
+    migration.write_to_file(tmp_path)
+    target.execute("RESET search_path")
+    assert migration_apply.apply(target, tmp_path).applied == (migration.version,)
+    fks = target.execute("SELECT confrelid::regclass::text FROM pg_constraint WHERE conrelid = 'app.ledger'::regclass "
+                         "AND contype = 'f' ORDER BY 1").fetchall()
+    assert sorted(f[0] for f in fks) == ["app.accounts", "users"]
