@@ -99,3 +99,41 @@ def test_merge_case(conn: Conn, name: str) -> None:
             # a clean merge changes ours exactly where theirs changed the base
             changed = {c["key"] for c in result["changes"]}
             assert changed <= set(t["objects"]) | set(base["objects"])
+
+
+def run_on(conn: Conn, branch: str, script: str) -> None:
+    conn.execute("SELECT pggit.checkout(%s)", (branch,))
+    try:
+        if script.strip():
+            conn.execute(script.encode())
+    finally:
+        conn.execute("SELECT pggit.checkout('main')")
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_merge_case_applied(conn: Conn, name: str) -> None:
+    """The same case through pggit.merge on real branches (theirs = a branch, ours = main, auto-resolve):
+    either main becomes the expected merged schema, or the expected conflicts stop it unchanged."""
+    folder = CASES / name
+    case = tomllib.loads((folder / "case.toml").read_text())
+    base_sql = (folder / "base.sql").read_text()
+    conn.execute(base_sql.encode())
+    conn.execute("SELECT pggit.create_branch('agent/theirs')")
+    run_on(conn, "agent/theirs", (folder / "theirs.sql").read_text())
+    conn.execute((folder / "ours.sql").read_text().encode())
+    before = conn.execute("SELECT pggit._merge_strip(pggit.snapshot('main'))").fetchone()
+    result = conn.execute("SELECT pggit.merge('agent/theirs', 'main', auto_resolve => true)").fetchone()
+    assert result is not None and before is not None
+    outcome: dict[str, Any] = result[0]
+    blocking = [c for c in case.get("conflicts", []) if not c["auto"]]
+    after = conn.execute("SELECT pggit._merge_strip(pggit.snapshot('main'))").fetchone()
+    assert after is not None
+    if blocking:
+        assert outcome["result"] == "conflicts", outcome
+        assert sorted(c["conflict_type"] for c in outcome["conflicts"]) == sorted(c["type"] for c in blocking)
+        assert after[0] == before[0]
+    else:
+        assert outcome["result"] in ("merged", "noop"), outcome  # noop: main already had theirs' change
+        if (folder / "merged.sql").is_file():
+            expected = strip(conn, build_doc(conn, "merged", base_sql, (folder / "merged.sql").read_text()))
+            assert after[0] == expected
