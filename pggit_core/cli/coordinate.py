@@ -112,11 +112,11 @@ def register_cmd(agent_id: AgentOption, feature_name: FeatureOption, schema_chan
 @app.command("check")
 def check_cmd(agent_id: AgentOption, feature_name: FeatureOption, schema_changes: ChangesOption,
               tables_affected: TablesOption = None, risk_level: RiskOption = "medium",
-              agent_type: AgentTypeOption = None, dsn: DsnOption = None,
+              agent_type: AgentTypeOption = None, no_branch: NoBranchOption = False, dsn: DsnOption = None,
               format: FormatOption = Format.table) -> None:
     """Pre-flight conflict check: the same analysis as register, nothing recorded; exit 10 on ERROR conflicts."""
     with connection(dsn) as conn:
-        result = IntentRegistry(conn).check(agent_id=agent_id, feature_name=feature_name,
+        result = IntentRegistry(conn, create_branches=not no_branch).check(agent_id=agent_id, feature_name=feature_name,
                                             schema_changes=schema_changes,
                                             tables_affected=_tables(tables_affected), risk_level=risk_level,
                                             agent_type=agent_type)
