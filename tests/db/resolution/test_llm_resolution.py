@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from pggit_core import proposal_check, resolution
-from pggit_core.errors import IllegalTransition, InvalidInput
+from pggit_core.errors import ConfigError, IllegalTransition, InvalidInput
 from pggit_core.resolution import ResolutionPolicy
 from tests.db.resolution.llm_fakes import (
     FakeAPI,
@@ -278,3 +278,11 @@ def test_both_added_indexes_keep_both(users: Conn) -> None:
     assert merge(users, "agent/search")["result"] == "merged"
     indexes = {str(r[0]) for r in users.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'users'")}
     assert {"users_email_a", "users_email_b"} <= indexes
+
+
+def test_an_unknown_model_is_a_config_error_and_is_recorded(users: Conn, warning_conflict: int) -> None:
+    api = FakeAPI([status(404, "not_found_error")])
+    with pytest.raises(ConfigError, match="PGGIT_LLM_MODEL"):
+        resolution.resolve(users, warning_conflict, api.resolver())
+    row = conflict_row(users, warning_conflict)
+    assert not row["resolved"] and row["proposal"]["status"] == "unavailable"
