@@ -87,18 +87,41 @@ def build_schema(conn: Conn, tables: int) -> int:
     return int(row[0])
 
 
-def timed(conn: Conn, query: str, params: tuple[Any, ...] = ()) -> float:
+def backend_cpu_ms(conn: Conn) -> float | None:
+    """CPU time the connection's server process has used (user + system), when its /proc entry is readable.
+    On a busy machine this is closer to what an idle machine would show than wall time."""
+    try:
+        fields = Path(f"/proc/{conn.info.backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def timed(conn: Conn, query: str, params: tuple[Any, ...] = (), cpu: list[float] | None = None) -> float:
+    """Wall milliseconds of one query; its server CPU milliseconds are appended to ``cpu``."""
+    cpu_before = backend_cpu_ms(conn)
     started = time.perf_counter()
     conn.execute(query.encode(), params)
-    return (time.perf_counter() - started) * 1000
+    wall = (time.perf_counter() - started) * 1000
+    cpu_after = backend_cpu_ms(conn)
+    if cpu is not None and cpu_before is not None and cpu_after is not None:
+        cpu.append(cpu_after - cpu_before)
+    return wall
+
+
+def median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
 
 
 def bench_size(admin: str, tables: int, rounds: int) -> dict[str, Any]:
     with scratch_database(admin, f"pggit_bench_branching_{tables}") as conn:
         objects = build_schema(conn, tables)
         conn.execute("SELECT pggit.commit('schema')")
-        snapshot_ms = [timed(conn, "SELECT pggit.snapshot()") for _ in range(rounds)]
-        create_ms = [timed(conn, "SELECT pggit.create_branch(%s)", (f"bench/b{r}",)) for r in range(rounds)]
+        cpu: dict[str, list[float]] = {k: [] for k in ("snapshot", "create", "diff_docs", "diff_live")}
+        snapshot_ms = [timed(conn, "SELECT pggit.snapshot()", cpu=cpu["snapshot"]) for _ in range(rounds)]
+        create_ms = [timed(conn, "SELECT pggit.create_branch(%s)", (f"bench/b{r}",), cpu=cpu["create"])
+                     for r in range(rounds)]
         conn.execute("SELECT pggit.checkout('bench/b0')")
         conn.execute("ALTER TABLE t0001 ADD COLUMN extra integer")
         conn.execute("CREATE INDEX t0002_created_idx ON t0002 (created_at)")
@@ -107,17 +130,21 @@ def bench_size(admin: str, tables: int, rounds: int) -> dict[str, Any]:
         b = conn.execute("SELECT pggit.snapshot('bench/b0')").fetchone()
         assert a is not None and b is not None
         docs = (psycopg.types.json.Jsonb(a[0]), psycopg.types.json.Jsonb(b[0]))
-        diff_docs_ms = [timed(conn, "SELECT count(*) FROM pggit._diff_docs(%s, %s)", docs) for _ in range(rounds)]
-        diff_live_ms = [timed(conn, "SELECT count(*) FROM pggit.diff('main', 'bench/b0')") for _ in range(rounds)]
+        diff_docs_ms = [timed(conn, "SELECT count(*) FROM pggit._diff_docs(%s, %s)", docs, cpu=cpu["diff_docs"])
+                        for _ in range(rounds)]
+        diff_live_ms = [timed(conn, "SELECT count(*) FROM pggit.diff('main', 'bench/b0')", cpu=cpu["diff_live"])
+                        for _ in range(rounds)]
         data_ms = timed(conn, "SELECT pggit.create_branch('bench/data', copy_data => true)")
     return {
         "tables": tables,
         "objects": objects,
-        "snapshot_ms": round(statistics.median(snapshot_ms), 1),
-        "create_branch_ms": round(statistics.median(create_ms), 1),
+        "snapshot_ms": median(snapshot_ms),
+        "create_branch_ms": median(create_ms),
         "create_branch_with_data_ms": round(data_ms, 1),
-        "diff_snapshots_ms": round(statistics.median(diff_docs_ms), 1),
-        "diff_live_branches_ms": round(statistics.median(diff_live_ms), 1),
+        "diff_snapshots_ms": median(diff_docs_ms),
+        "diff_live_branches_ms": median(diff_live_ms),
+        "cpu_ms": {k: median(v) for k, v in cpu.items()},
+        "load_average": os.getloadavg()[0],
     }
 
 
@@ -134,10 +161,13 @@ def main() -> None:
             print(json.dumps(result))
     print()
     print(f"{'tables':>7} {'objects':>8} {'snapshot':>9} {'create_branch':>14} {'+data':>8} {'diff docs':>10} "
-          f"{'diff live':>10}  (ms, median of {args.rounds})")
+          f"{'diff live':>10}  (wall ms, median of {args.rounds}; server CPU ms in brackets)")
     for r in results:
+        c = r["cpu_ms"]
         print(f"{r['tables']:>7} {r['objects']:>8} {r['snapshot_ms']:>9} {r['create_branch_ms']:>14} "
-              f"{r['create_branch_with_data_ms']:>8} {r['diff_snapshots_ms']:>10} {r['diff_live_branches_ms']:>10}")
+              f"{r['create_branch_with_data_ms']:>8} {r['diff_snapshots_ms']:>10} {r['diff_live_branches_ms']:>10}"
+              f"   [{c['snapshot']} / {c['create']} / {c['diff_docs']} / {c['diff_live']}]"
+              f"  load {r['load_average']:.1f}")
 
 
 if __name__ == "__main__":
