@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from psycopg import sql
 
-from pggit_core.hazards import DataLoss, Hazard, first_ords
+from pggit_core.hazards import DataLoss, Hazard, Rename, first_ords
 from pggit_core.migration_steps import PlanStep
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class Header:
     from_snapshot: str
     to_snapshot: str
     reversible: bool | None = None  # down files: False when it cannot restore everything
+    renames: tuple[Rename, ...] = ()  # renames from captured DDL (the up file renames tables and columns)
 
 
 def _comment(text: str, indent: str = "") -> list[str]:
@@ -55,6 +57,8 @@ def header(migration: Migration, direction: str) -> list[str]:
         lines.append(f"-- commits: {' '.join(str(c) for c in migration.commits)}")
     for merge in migration.merges:
         lines.append(f"-- merged: {merge}")
+    for rename in migration.renames:
+        lines.append(f"-- renamed: {json.dumps(asdict(rename), sort_keys=True)}")
     lines.extend(_hazard_lines(migration.hazards if up else migration.down_hazards))
     if not up:
         lines.extend(_loss_lines(migration.data_losses))
@@ -156,20 +160,30 @@ def read_header(text: str) -> Header | None:
     if not lines or lines[0].strip() != MARKER:
         return None
     fields: dict[str, str] = {}
+    renames: list[Rename] = []
     for line in lines[1:]:
         if not line.startswith("-- "):
             break
         key, sep, value = line[3:].partition(": ")
-        if sep and key.isidentifier() and key not in fields:
+        if sep and key == "renamed":
+            renames.append(_rename(value))
+        elif sep and key.isidentifier() and key not in fields:
             fields[key] = value.strip()
     try:
         parents = () if fields["parents"] == "(none)" else tuple(fields["parents"].split())
         return Header(direction=fields["direction"], name=fields["name"], version=fields["version"],
                       parents=parents, branch=None if fields["branch"] == "(commits)" else fields["branch"],
                       from_snapshot=fields["from_snapshot"], to_snapshot=fields["to_snapshot"],
-                      reversible=None if "reversible" not in fields else fields["reversible"] == "yes")
+                      reversible=None if "reversible" not in fields else fields["reversible"] == "yes",
+                      renames=tuple(renames))
     except KeyError:
         return None
+
+
+def _rename(value: str) -> Rename:
+    data = json.loads(value)
+    return Rename(kind=str(data["kind"]), schema=str(data["schema"]), old=str(data["old"]), new=str(data["new"]),
+                  table=None if data.get("table") is None else str(data["table"]))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 from pggit_core import hazards as lint_mod
 from pggit_core import migration_files, migration_render, migration_verify
 from pggit_core.errors import InvalidInput, InvalidName, MigrationError
-from pggit_core.hazards import DataLoss, Hazard
+from pggit_core.hazards import DataLoss, Hazard, Rename
 from pggit_core.migration_files import FormatStyle
 from pggit_core.migration_steps import ChangeKind, PlanStep
 from pggit_core.renames import RenameOp, adopt_renamed_definitions, apply_renames, renames_in
@@ -58,6 +58,7 @@ class Migration(BaseModel):
     commits: tuple[int, ...] = ()
     merges: tuple[str, ...] = ()
     schemas: tuple[str, ...] = ("public",)
+    renames: tuple[Rename, ...] = ()
     from_doc: dict[str, Any]
     to_doc: dict[str, Any]
     _recorder: Recorder | None = PrivateAttr(default=None)
@@ -243,6 +244,7 @@ class MigrationGenerator:
             parents=self._parents(from_hash), from_snapshot=from_hash, to_snapshot=to_hash,
             up_steps=tuple(up), down_steps=tuple(down),
             hazards=lint_mod.lint(up, up_base, to_doc, [r.as_lint() for r in renames]),
+            renames=tuple(r.as_lint() for r in renames),
             down_hazards=lint_mod.lint(down, down_base, from_doc),
             data_losses=lint_mod.data_losses(up_base, to_doc),
             commits=tuple(commits), merges=tuple(self._merges(commits)), schemas=store.tracked_schemas(self.conn),

@@ -17,6 +17,7 @@ from pggit_core.migration_files import FormatStyle
 from pggit_core.migration_render import split_sections
 from pggit_core.migration_steps import PlanStep
 from pggit_core.migrations import Migration, MigrationGenerator
+from pggit_core.renames import RenameOp, adopt_renamed_definitions, apply_renames
 
 app = typer.Typer(help="Generate, lint, verify and apply migrations from committed branch work.",
                   no_args_is_help=True)
@@ -129,7 +130,11 @@ def _folder_hazards(directory: Path, version: str | None) -> list[tuple[str, lis
                                  hint="restore them from version control")
         text = entry.up.read_text(encoding="utf-8")
         steps = _outside_index_steps(split_sections(text).outside, to_doc)
-        out.append((f"{entry.version}_{entry.header.name}", list(lint(steps, from_doc, to_doc))))
+        ops = [RenameOp(r.kind, r.schema, r.old, r.new, r.table) for r in entry.header.renames]
+        _renamed, base = apply_renames(from_doc, ops)
+        base = adopt_renamed_definitions(base, to_doc, ops)
+        hazards = lint(steps, base, to_doc, list(entry.header.renames))
+        out.append((f"{entry.version}_{entry.header.name}", list(hazards)))
     return out
 
 

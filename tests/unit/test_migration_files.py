@@ -246,3 +246,11 @@ def test_two_writers_at_once_one_wins_and_the_folder_stays_consistent(tmp_path: 
         t.join()
     assert len(errors) == 1 and ("starts at" in errors[0].message or "newer migration" in errors[0].message)
     assert len(scan(tmp_path)) == 2 and verify(tmp_path).ok
+
+
+def test_renames_round_trip_through_the_header() -> None:
+    from pggit_core.hazards import Rename
+
+    renames = (Rename("column", "public", "email", "mail", "users"), Rename("table", "public", "users", "members"))
+    head = read_header(make(renames=renames).up_sql)
+    assert head is not None and head.renames == renames

@@ -90,3 +90,16 @@ def test_generate_bad_input(db: str, conn: Conn, tmp_path: Path, capsys: pytest.
     code, stdout, _ = run(capsys, "migrate", "generate", "--from-branch", "agent/a", "--name", "preview",
                           "--dry-run", "--dsn", db, "--format", "json")
     assert code == 0 and "DROP COLUMN legacy" in json.loads(stdout)["up_sql"] and json.loads(stdout)["files"] == []
+
+
+def test_lint_dir_agrees_with_generate(db: str, conn: Conn, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_script(conn, "CREATE TABLE users (id integer PRIMARY KEY, email text, legacy text)")
+    conn.execute("SELECT pggit.create_branch('agent/r')")
+    on_branch(conn, "agent/r", "ALTER TABLE users RENAME COLUMN email TO mail; ALTER TABLE users DROP COLUMN legacy")
+    code, stdout, stderr = run(capsys, "migrate", "generate", "--from-branch", "agent/r", "--name", "r",
+                               "--out", str(tmp_path), "--dsn", db, "--format", "json")
+    assert code == 0, stderr
+    generated = sorted(h["code"] for h in json.loads(stdout)["hazards"])
+    code, stdout, _ = run(capsys, "migrate", "lint", "--dir", str(tmp_path), "--fail-on", "none", "--format", "json")
+    assert code == 0 and sorted(h["code"] for h in json.loads(stdout)[0]["hazards"]) == generated == [
+        "PGH102", "PGH301"]

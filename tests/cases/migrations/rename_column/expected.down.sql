@@ -7,6 +7,7 @@
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
 -- commits: <ids>
+-- renamed: {"kind": "column", "new": "email_address", "old": "email", "schema": "public", "table": "users"}
 -- hazards: none
 -- reversible: yes
 -- reverts <to_snapshot> -> <from_snapshot>.

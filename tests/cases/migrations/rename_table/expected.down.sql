@@ -7,6 +7,7 @@
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
 -- commits: <ids>
+-- renamed: {"kind": "table", "new": "members", "old": "users", "schema": "public", "table": null}
 -- hazards: none
 -- reversible: yes
 -- reverts <to_snapshot> -> <from_snapshot>.

@@ -7,6 +7,7 @@
 -- from_snapshot: <from_snapshot>
 -- to_snapshot: <to_snapshot>
 -- commits: <ids>
+-- renamed: {"kind": "table", "new": "members", "old": "users", "schema": "public", "table": null}
 -- hazards: 1 (0 errors, 1 warning)
 --   PGH301 warning: renames table public.users to members
 --     advice: Clients that use the old name break the moment the migration runs. Deploy code that accepts both names first (for a table: a view with the old name), or rename in a later release.
