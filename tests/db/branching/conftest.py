@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 
-Conn = psycopg.Connection[tuple[Any, ...]]
-
-KITCHEN_SINK = (Path(__file__).parent / "kitchen_sink.sql").read_text()
+from tests.db.branching.helpers import KITCHEN_SINK, Conn
 
 
 @pytest.fixture
@@ -34,18 +30,3 @@ def connect(db: str) -> Iterator[Callable[[], Conn]]:
     yield factory
     for c in opened:
         c.close()
-
-
-def snapshot(conn: Conn, branch: str = "main") -> dict[str, Any]:
-    row = conn.execute("SELECT pggit.snapshot(%s)", (branch,)).fetchone()
-    assert row is not None
-    return dict(row[0])
-
-
-def run_on(conn: Conn, branch: str, script: str) -> None:
-    """Run DDL on a branch (checked out for the duration), then go back to main."""
-    conn.execute("SELECT pggit.checkout(%s)", (branch,))
-    try:
-        conn.execute(script.encode())
-    finally:
-        conn.execute("SELECT pggit.checkout('main')")

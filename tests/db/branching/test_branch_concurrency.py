@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from conftest import Conn, snapshot
-
 from pggit_core import branching
+from tests.db.branching.helpers import Conn, snapshot
 
 
 def test_ten_branches_at_once(kitchen: Conn, connect: Callable[[], Conn]) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from conftest import Conn, snapshot
 
 from pggit_core import branching, catalog
 from pggit_core.snapshot import Snapshot
+from tests.db.branching.helpers import Conn, snapshot
 
 KINDS = {"table", "view", "matview", "sequence", "index", "constraint", "trigger", "policy", "function",
          "procedure", "enum", "domain", "composite"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from conftest import Conn, run_on, snapshot
 
 from pggit_core import branching, errors
+from tests.db.branching.helpers import Conn, run_on, snapshot
 
 
 def _leftovers(conn: Conn) -> tuple[int, int, int]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from conftest import Conn, run_on, snapshot
 
 from pggit_core import branching, catalog, errors
 from pggit_core.diff import ChangeKind, diff, diff_snapshots
 from pggit_core.snapshot import Snapshot
+from tests.db.branching.helpers import Conn, run_on, snapshot
 
 CHANGES = """
 ALTER TABLE users ADD COLUMN nickname text;
