@@ -57,6 +57,8 @@ def header(migration: Migration, direction: str) -> list[str]:
         lines.append(f"-- commits: {' '.join(str(c) for c in migration.commits)}")
     for merge in migration.merges:
         lines.append(f"-- merged: {merge}")
+    for note in migration.notes:
+        lines.append(f"-- note: {note}")
     for rename in migration.renames:
         lines.append(f"-- renamed: {json.dumps(asdict(rename), sort_keys=True)}")
     lines.extend(_hazard_lines(migration.hazards if up else migration.down_hazards))

@@ -59,6 +59,7 @@ class Migration(BaseModel):
     merges: tuple[str, ...] = ()
     schemas: tuple[str, ...] = ("public",)
     renames: tuple[Rename, ...] = ()
+    notes: tuple[str, ...] = ()
     from_doc: dict[str, Any]
     to_doc: dict[str, Any]
     _recorder: Recorder | None = PrivateAttr(default=None)
@@ -94,7 +95,7 @@ class Migration(BaseModel):
             "down_hazards": [h.model_dump(mode="json") for h in self.down_hazards],
             "reversible": self.reversible,
             "irreversible": [{"object_key": d.object_key, "reason": d.reason} for d in self.data_losses],
-            "commits": list(self.commits), "merges": list(self.merges),
+            "commits": list(self.commits), "merges": list(self.merges), "notes": list(self.notes),
         }
 
     def write_to_file(self, directory: Path | str,
@@ -180,7 +181,13 @@ class MigrationGenerator:
                 start, since = covered, f"migration {last.version}_{last.name} (commit {covered.id})"
         commits = [c.id for c in chain if start is None or c.id > start.id]
         from_hash = start.snapshot_hash if start is not None else None
-        return self._build(name, branch, from_hash, head.snapshot_hash, commits, since)
+        migration = self._build(name, branch, from_hash, head.snapshot_hash, commits, since)
+        pending = store.uncommitted_count(self.conn, branch)
+        if pending:
+            note = (f"{pending} DDL command(s) on {branch} are not committed and not in this migration "
+                    f"(commit them, then generate again)")
+            migration = migration.model_copy(update={"notes": (*migration.notes, note)})
+        return migration
 
     def generate_from_commits(self, commits: Sequence[Any], name: str) -> Migration:
         """The changes made by a contiguous range of commits (any order; e.g. `client.log("main", limit=10)`):

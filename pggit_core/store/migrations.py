@@ -73,6 +73,13 @@ def ancestry(conn: Conn, head_id: int) -> list[CommitRef]:
     return [CommitRef(int(r[0]), int(r[1]), _opt_int(r[2]), str(r[3])) for r in rows]
 
 
+def uncommitted_count(conn: Conn, branch_name: str) -> int:
+    """How many captured DDL commands of the branch no commit holds yet."""
+    with database_errors():
+        row = conn.execute("SELECT count(*) FROM pggit.uncommitted(%s)", (branch_name,)).fetchone()
+    return int(str(row[0])) if row else 0
+
+
 def tracked_schemas(conn: Conn) -> tuple[str, ...]:
     """The schemas main consists of, in order (setting `tracked_schemas`)."""
     row = conn.execute("SELECT value FROM pggit.settings WHERE key = 'tracked_schemas'").fetchone()

@@ -112,8 +112,13 @@ def test_branch_range_and_bad_input(conn: Conn, tmp_path: Path) -> None:
         generator.generate_from_branch("agent/a", name="empty")
     first = on_branch(conn, "agent/a", "ALTER TABLE users ADD COLUMN nickname text")
     second = on_branch(conn, "agent/a", "CREATE INDEX users_nick ON users (nickname)")
+    conn.execute("SELECT pggit.checkout('agent/a')")
+    conn.execute("ALTER TABLE users ADD COLUMN not_committed text")
+    conn.execute("SELECT pggit.checkout('main')")
     migration = generator.generate_from_branch("agent/a", name="nick")
     assert migration.commits == (first, second)
+    assert "-- note: 1 DDL command(s) on agent/a are not committed and not in this migration" in migration.up_sql
+    assert "not_committed" not in migration.up_sql.split("COMMIT;")[0].split("BEGIN;")[1]
     assert [h.code for h in migration.hazards] == ["PGH201"]
     with pytest.raises(NotFound, match="branch 'agent/nope' does not exist"):
         generator.generate_from_branch("agent/nope", name="x")
