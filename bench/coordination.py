@@ -94,7 +94,8 @@ def measure(conn: psycopg.Connection[tuple[object, ...]], samples: int, rng: ran
     plan = conn.execute(
         """EXPLAIN SELECT DISTINCT intent_id FROM pggit.intent_objects WHERE live AND table_key = ANY(%s::text[])""",
         (["public.t1", "public.t2"],)).fetchall()
-    print("overlap lookup plan           : " + " / ".join(str(r[0]).strip() for r in plan[:3]))
+    scans = [str(r[0]).strip() for r in plan if "Scan" in str(r[0])]
+    print("overlap lookup plan            : " + " / ".join(scans))
 
 
 WORKER = r"""
@@ -104,6 +105,7 @@ from pggit_core.coordination import IntentRegistry
 dsn, index, go = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 conn = psycopg.connect(dsn, autocommit=True)
 registry = IntentRegistry(conn, create_branches=False)
+open(go + f".ready{index}", "w").close()
 while not os.path.exists(go):
     time.sleep(0.0005)
 start = time.perf_counter()
@@ -119,7 +121,10 @@ def race(dsn: str, agents: int) -> None:
         go = Path(tmp) / "go"
         procs = [subprocess.Popen([sys.executable, "-c", WORKER, dsn, str(i), str(go)], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for i in range(agents)]
-        time.sleep(4)
+        # release every worker together once all have imported and connected
+        deadline = time.monotonic() + 300
+        while len(list(go.parent.glob(go.name + ".ready*"))) < len(procs) and time.monotonic() < deadline:
+            time.sleep(0.05)
         start = time.perf_counter()
         go.write_text("go")
         latencies = []

@@ -20,6 +20,7 @@ dsn, index, go, branches = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[
 conn = psycopg.connect(dsn, autocommit=True)
 registry = IntentRegistry(conn, create_branches=branches, dry_run=False)
 column = f"c{index % 8}"
+open(go + f".ready{index}", "w").close()
 while not os.path.exists(go):
     time.sleep(0.001)
 intent = registry.register(agent_id=f"agent-{index}", feature_name="f",
@@ -35,7 +36,10 @@ def _run(db: str, tmp_path: Path, count: int, branches: bool) -> None:
     go = tmp_path / "go"
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, db, str(i), str(go), "1" if branches else "0"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(count)]
-    time.sleep(3.0)  # let every worker import and connect, then release them together
+    # release every worker together once all have imported and connected
+    deadline = time.monotonic() + 300
+    while len(list(go.parent.glob(go.name + ".ready*"))) < len(procs) and time.monotonic() < deadline:
+        time.sleep(0.05)
     go.write_text("go")
     for proc in procs:
         out, err = proc.communicate(timeout=300)
