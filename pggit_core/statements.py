@@ -79,12 +79,13 @@ class Statement:
     touches: tuple[Touch, ...]
 
     runs_query: bool = False
+    concurrently: bool = False
 
     @property
     def executable(self) -> bool:
         """Safe to run in a rolled-back dry run: modelled DDL that runs no query (no DO blocks, no data
-        changes, no CREATE TABLE AS / materialized views)."""
-        return (self.modelled and not self.runs_query
+        changes, no CREATE TABLE AS / materialized views) and may run in a transaction (not CONCURRENTLY)."""
+        return (self.modelled and not self.runs_query and not self.concurrently
                 and self.command.split(" ")[0] in {"CREATE", "ALTER", "DROP", "COMMENT"})
 
 
@@ -135,7 +136,8 @@ def parse_one(text: str, index: int = 0) -> Statement:
     touches = _modelled(tree, text, index)
     runs_query = isinstance(tree, exp.Create) and isinstance(tree.expression, exp.Query) and (
         str(tree.args.get("kind") or "").upper() != "VIEW" or _is_materialized(tree))
-    return Statement(index, text, _command_name(tree), True, tuple(sorted(set(touches))), runs_query)
+    return Statement(index, text, _command_name(tree), True, tuple(sorted(set(touches))), runs_query,
+                     bool(tree.args.get("concurrently")))
 
 
 # ---------------------------------------------------------------------------------------------- names

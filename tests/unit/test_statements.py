@@ -47,6 +47,8 @@ def test_only_plain_ddl_is_executable_in_a_dry_run() -> None:
     assert not parse_one("CREATE TABLE copy AS SELECT * FROM users").executable
     assert not parse_one("CREATE MATERIALIZED VIEW mv AS SELECT 1").executable
     assert parse_one("CREATE VIEW v AS SELECT 1").executable
+    assert not parse_one("CREATE INDEX CONCURRENTLY i ON users (email)").executable
+    assert not parse_one("DROP INDEX CONCURRENTLY i").executable
 
 
 @pytest.mark.parametrize("text", ["ALTER TABLE users ADD COLUMN", "CREATE TABLE t (a int", "ALTER TABL users",
