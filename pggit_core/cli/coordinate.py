@@ -363,5 +363,19 @@ def dashboard_cmd(limit: Annotated[int, typer.Option("--limit", help="Rows per s
         print_json(_plain(data))
         return
     for name, rows in data.items():
-        columns = list(rows[0].keys()) if rows else ["(none)"]
-        print_table(name.replace("_", " "), columns, [list(r.values()) for r in rows])
+        columns = [c for c in (rows[0].keys() if rows else ["(none)"]) if c not in _HIDDEN_IN_TABLE]
+        print_table(name.replace("_", " "), columns, [[_cell(r[c]) for c in columns] for r in rows])
+
+
+_HIDDEN_IN_TABLE = {"completed_at", "locked_at"}
+
+
+def _cell(value: Any) -> Any:
+    """Short cells for people: minutes-precision timestamps, whole seconds, lists joined."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() or abs(value) >= 10 else float(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
