@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 
 from pggit_core import footprint as fp
-from pggit_core.errors import AlreadyExists, InvalidInput, PgGitError, from_database_error
+from pggit_core.errors import AlreadyExists, InvalidInput, from_database_error
 from pggit_core.intents import (
     CheckResult,
     ConflictType,
@@ -196,7 +196,7 @@ class IntentRegistry:
         if self.create_branches:
             branch = self._allocate_branch(branch, intent_id, seen.branch_taken)
             if self.dry_run:
-                report = _dry_run(conn, branch, footprint)
+                report = store.dry_run(conn, branch, footprint)
                 extra = fp.DryRunReport(
                     ran=int(report["ran"]), skipped=tuple(report["skipped"]), error=report["error"],
                     failed_statement=report["failed_statement"], touched=tuple(report["touched"]),
@@ -216,7 +216,7 @@ class IntentRegistry:
         name = f"{wanted}-{intent_id}" if taken else wanted
         if name != wanted:
             store.set_branch_name(self.conn, intent_id, name)
-        self.conn.execute("SELECT pggit.create_branch(%s, %s)", (name, self.base_branch))
+        store.create_branch(self.conn, name, self.base_branch)
         return name
 
     # ------------------------------------------------------------------------------------------ reading
@@ -315,59 +315,4 @@ def _id(name: str, value: object) -> int:
         raise InvalidInput(f"{name} must be a positive integer, got {value!r}", hint=f"pass the {name} shown by "
                            "`pggit coordinate list-intents` or `pggit coordinate conflicts`")
     return value
-
-
-def _dry_run(conn: psycopg.Connection[Any], branch: str, footprint: fp.Footprint) -> dict[str, Any]:
-    """Run the executable statements on ``branch`` inside a savepoint that is always rolled back, and read
-    from pggit.ddl_log (written by capture's event triggers) what PostgreSQL touched."""
-    report: dict[str, Any] = {"ran": 0, "skipped": [], "error": None, "failed_statement": None, "touched": []}
-    try:
-        with conn.transaction(force_rollback=True):
-            conn.execute("SET LOCAL statement_timeout = '10s'")
-            conn.execute("SET LOCAL lock_timeout = '2s'")
-            conn.execute("SELECT pggit.checkout(%s)", (branch,))
-            for statement in footprint.statements:
-                if report["error"] is not None or not statement.executable:
-                    report["skipped"].append(statement.index)
-                    continue
-                try:
-                    with conn.transaction():
-                        conn.execute(statement.text.encode())
-                    report["ran"] += 1
-                except psycopg.Error as exc:
-                    diag = exc.diag
-                    report["error"] = diag.message_primary or str(exc).strip()
-                    report["failed_statement"] = statement.index
-            rows = conn.execute(
-                """SELECT o->>'type', o->>'identity', o->>'schema', o->>'tracked_schema'
-                     FROM pggit.ddl_log l, jsonb_array_elements(l.objects) o
-                    WHERE l.txid = pg_current_xact_id()
-                      AND l.branch_id = (SELECT id FROM pggit.branches WHERE name = %s AND status <> 'deleted')""",
-                (branch,)).fetchall()
-            report["touched"] = sorted({t for t in (_tracked_identity(*r) for r in rows) if t})
-    except psycopg.Error as exc:
-        mapped = from_database_error(exc)
-        report["error"] = (mapped.message if isinstance(mapped, PgGitError) else str(exc).strip())
-    return report
-
-
-def _tracked_identity(obj_type: object, identity: object, schema: object, tracked: object) -> str | None:
-    """A ddl_log object as a branch-relative name (``public.users``); None for what footprints do not track
-    (implicit sequences, row types)."""
-    if not isinstance(identity, str) or not isinstance(schema, str) or not isinstance(tracked, str):
-        return None
-    if obj_type not in {"table", "view", "index", "function", "materialized view", "type"}:
-        return None
-    name = identity
-    prefix = f"{schema}."
-    quoted_prefix = f'"{schema}".'
-    if name.startswith(quoted_prefix):
-        name = name[len(quoted_prefix):]
-    elif name.startswith(prefix):
-        name = name[len(prefix):]
-    if obj_type == "function":
-        name = name.split("(", 1)[0]
-    if obj_type == "type" and name.endswith("[]"):
-        return None
-    return f"{tracked}.{name.strip(chr(34))}"
 

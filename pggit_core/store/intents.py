@@ -287,3 +287,61 @@ def events(conn: Conn, intent_id: int) -> list[dict[str, Any]]:
                            "WHERE intent_id = %s ORDER BY id", (intent_id,)).fetchall()
 
 
+def create_branch(conn: Conn, name: str, base: str) -> None:
+    """The intent's branch (pggit.create_branch: a real copy of ``base``'s schemas)."""
+    conn.execute("SELECT pggit.create_branch(%s, %s)", (name, base))
+
+
+def dry_run(conn: Conn, branch: str, footprint: Footprint) -> dict[str, Any]:
+    """Run the executable statements on ``branch`` inside a savepoint that is always rolled back, and read
+    from pggit.ddl_log (written by capture's event triggers) what PostgreSQL touched."""
+    report: dict[str, Any] = {"ran": 0, "skipped": [], "error": None, "failed_statement": None, "touched": []}
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute("SET LOCAL statement_timeout = '10s'")
+            conn.execute("SET LOCAL lock_timeout = '2s'")
+            conn.execute("SELECT pggit.checkout(%s)", (branch,))
+            for statement in footprint.statements:
+                if report["error"] is not None or not statement.executable:
+                    report["skipped"].append(statement.index)
+                    continue
+                try:
+                    with conn.transaction():
+                        conn.execute(statement.text.encode())
+                    report["ran"] += 1
+                except psycopg.Error as exc:
+                    diag = exc.diag
+                    report["error"] = diag.message_primary or str(exc).strip()
+                    report["failed_statement"] = statement.index
+            rows = conn.execute(
+                """SELECT o->>'type', o->>'identity', o->>'schema', o->>'tracked_schema'
+                     FROM pggit.ddl_log l, jsonb_array_elements(l.objects) o
+                    WHERE l.txid = pg_current_xact_id()
+                      AND l.branch_id = (SELECT id FROM pggit.branches WHERE name = %s AND status <> 'deleted')""",
+                (branch,)).fetchall()
+            report["touched"] = sorted({t for t in (_tracked_identity(*r) for r in rows) if t})
+    except psycopg.Error as exc:
+        mapped = from_database_error(exc)
+        report["error"] = (mapped.message if isinstance(mapped, PgGitError) else str(exc).strip())
+    return report
+
+
+def _tracked_identity(obj_type: object, identity: object, schema: object, tracked: object) -> str | None:
+    """A ddl_log object as a branch-relative name (``public.users``); None for what footprints do not track
+    (implicit sequences, row types)."""
+    if not isinstance(identity, str) or not isinstance(schema, str) or not isinstance(tracked, str):
+        return None
+    if obj_type not in {"table", "view", "index", "function", "materialized view", "type"}:
+        return None
+    name = identity
+    prefix = f"{schema}."
+    quoted_prefix = f'"{schema}".'
+    if name.startswith(quoted_prefix):
+        name = name[len(quoted_prefix):]
+    elif name.startswith(prefix):
+        name = name[len(prefix):]
+    if obj_type == "function":
+        name = name.split("(", 1)[0]
+    if obj_type == "type" and name.endswith("[]"):
+        return None
+    return f"{tracked}.{name.strip(chr(34))}"
