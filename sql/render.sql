@@ -67,6 +67,16 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
       FROM rendered r
 $fn$;
 
+-- Sequence options of an identity column (`prefix` is '' for CREATE, 'SET ' for ALTER COLUMN); NULL when none.
+CREATE OR REPLACE FUNCTION pggit._render_identity_options(opts jsonb, prefix text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    SELECT CASE WHEN opts IS NULL OR jsonb_typeof(opts) <> 'object' THEN NULL ELSE
+        format('%sSTART WITH %s %sINCREMENT BY %s %sMINVALUE %s %sMAXVALUE %s %sCACHE %s %s%s',
+               prefix, opts->>'start', prefix, opts->>'increment', prefix, opts->>'min', prefix, opts->>'max',
+               prefix, opts->>'cache', prefix, CASE WHEN (opts->>'cycle')::boolean THEN 'CYCLE' ELSE 'NO CYCLE' END)
+    END
+$fn$;
+
 -- One column definition of CREATE TABLE / ADD COLUMN.
 CREATE OR REPLACE FUNCTION pggit._render_column(name text, col jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
@@ -76,7 +86,9 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
                 WHEN col->>'default' IS NOT NULL THEN ' DEFAULT ' || (col->>'default') ELSE '' END
         || CASE WHEN (col->>'not_null')::boolean THEN ' NOT NULL' ELSE '' END
         || CASE WHEN col->>'identity' IS NOT NULL
-                THEN format(' GENERATED %s AS IDENTITY', upper(col->>'identity')) ELSE '' END
+                THEN format(' GENERATED %s AS IDENTITY%s', upper(col->>'identity'),
+                            coalesce(' (' || pggit._render_identity_options(col->'identity_options', '') || ')', ''))
+                ELSE '' END
 $fn$;
 
 -- The column names of a table object in creation order (column_order, then any others by name).
@@ -470,9 +482,17 @@ BEGIN
             out := out || format('ALTER TABLE %I ALTER COLUMN %I SET NOT NULL', t, c);
         END IF;
         IF oc->>'identity' IS NULL AND nc->>'identity' IS NOT NULL THEN
-            out := out || format('ALTER TABLE %I ALTER COLUMN %I ADD GENERATED %s AS IDENTITY', t, c, upper(nc->>'identity'));
-        ELSIF oc->>'identity' IS NOT NULL AND nc->>'identity' IS NOT NULL AND (oc->>'identity') <> (nc->>'identity') THEN
-            out := out || format('ALTER TABLE %I ALTER COLUMN %I SET GENERATED %s', t, c, upper(nc->>'identity'));
+            out := out || format('ALTER TABLE %I ALTER COLUMN %I ADD GENERATED %s AS IDENTITY%s', t, c, upper(nc->>'identity'),
+                                 coalesce(' (' || pggit._render_identity_options(nc->'identity_options', '') || ')', ''));
+        ELSIF oc->>'identity' IS NOT NULL AND nc->>'identity' IS NOT NULL THEN
+            IF (oc->>'identity') <> (nc->>'identity') THEN
+                out := out || format('ALTER TABLE %I ALTER COLUMN %I SET GENERATED %s', t, c, upper(nc->>'identity'));
+            END IF;
+            IF (oc->'identity_options') IS DISTINCT FROM (nc->'identity_options') AND nc->'identity_options' IS NOT NULL
+               AND jsonb_typeof(nc->'identity_options') = 'object' THEN
+                out := out || format('ALTER TABLE %I ALTER COLUMN %I %s', t, c,
+                                     pggit._render_identity_options(nc->'identity_options', 'SET '));
+            END IF;
         END IF;
         IF (oc->>'comment') IS DISTINCT FROM (nc->>'comment') THEN
             out := out || format('COMMENT ON COLUMN %I.%I IS %s', t, c, coalesce(quote_literal(nc->>'comment'), 'NULL'));

@@ -206,6 +206,14 @@ BEGIN
                                   'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid, true) END,
                                   'not_null', a.attnotnull,
                                   'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
+                                  'identity_options', CASE WHEN a.attidentity <> '' THEN (
+                                      SELECT jsonb_build_object('start', sq.seqstart::text, 'increment', sq.seqincrement::text,
+                                                                'min', sq.seqmin::text, 'max', sq.seqmax::text,
+                                                                'cache', sq.seqcache::text, 'cycle', sq.seqcycle)
+                                        FROM pg_depend d JOIN pg_sequence sq ON sq.seqrelid = d.objid
+                                       WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+                                         AND d.refobjid = r.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
+                                       LIMIT 1) END,
                                   'comment', col_description(r.oid, a.attnum)))
                          FROM pg_attribute a
                          JOIN pg_type t ON t.oid = a.atttypid
