@@ -54,11 +54,22 @@ def merge_conflict_rows(conflicts: Sequence[MergeConflictView]) -> list[dict[str
 
 def diff_markdown(packet: ReviewPacket) -> str:
     lines = [f"## Changes of {intent_line(packet.intent)}", ""]
-    if not packet.statements:
-        lines.append("Nothing is committed on the branch.")
+    if not packet.diff and not packet.statements:
+        lines.append("Nothing changed on the branch since it was made.")
         return "\n".join(lines)
-    lines += [f"DDL committed on `{packet.intent.branch_name}` (what the merge brings to `main`):", "",
-              _fence("\n".join(s.rstrip().rstrip(";") + ";" for s in packet.statements))]
+    objects: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for line in packet.diff:
+        if line.change != "rebuilt":
+            objects.setdefault(line.object_key, (line.change, line.fields))
+    if objects:
+        lines += ["| object | change | fields |", "| --- | --- | --- |"]
+        lines += [f"| `{_cell(key)}` | {change} | {_cell(', '.join(fields))} |"
+                  for key, (change, fields) in objects.items()]
+        lines += ["", "SQL that brings these changes (dependency order):", "",
+                  _fence("\n".join(d.statement.rstrip().rstrip(";") + ";" for d in packet.diff)), ""]
+    if packet.statements:
+        lines += [f"DDL the agent committed on `{packet.intent.branch_name}`:", "",
+                  _fence("\n".join(s.rstrip().rstrip(";") + ";" for s in packet.statements))]
     return "\n".join(lines)
 
 

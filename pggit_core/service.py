@@ -12,7 +12,7 @@ import psycopg
 from psycopg import sql
 from pydantic import BaseModel, ConfigDict
 
-from pggit_core import install, merge, resolution
+from pggit_core import diff, install, merge, resolution
 from pggit_core.advisor import AnthropicResolver, ConflictResolver
 from pggit_core.client import PgGitClient
 from pggit_core.connect import connection, resolve_dsn
@@ -125,11 +125,21 @@ class MergeConflictView(_Frozen):
     resolved: bool = False
 
 
+class DiffLine(_Frozen):
+    """One statement of the branch's diff since it was made, and the object it changes."""
+
+    object_key: str
+    change: str
+    fields: tuple[str, ...]
+    statement: str
+
+
 class ReviewPacket(_Frozen):
-    """What a reviewer sees before approving: the DDL committed on the branch, the intent's conflicts and its
-    open merge conflicts."""
+    """What a reviewer sees before approving: what the branch changed since it was made (objects and SQL),
+    the DDL committed on it, the intent's conflicts and its open merge conflicts."""
 
     intent: IntentView
+    diff: tuple[DiffLine, ...]
     statements: tuple[str, ...]
     intent_conflicts: tuple[IntentConflictView, ...]
     merge_conflicts: tuple[MergeConflictView, ...]
@@ -378,8 +388,14 @@ def review_packet(dsn: str, intent_id: int) -> ReviewPacket:
         intent = registry.get(intent_id)
         commits = PgGitClient(conn).log(intent.branch_name, limit=1000)
         statements = tuple(s for c in reversed(commits) for s in c.statements)
+        base = conn.execute("SELECT base_commit_id FROM pggit.branches WHERE name = %s AND status <> 'deleted'",
+                            (intent.branch_name,)).fetchone()
+        since = f"@{base[0]}" if base is not None and base[0] is not None else MAIN
+        changes = diff.diff(conn, since, intent.branch_name).changes
         return ReviewPacket(
             intent=_view(conn, intent), statements=statements,
+            diff=tuple(DiffLine(object_key=c.object_key, change=c.change.value, fields=c.fields,
+                                statement=c.statement) for c in changes),
             intent_conflicts=tuple(_conflict_view(c) for c in registry.get_conflicts(intent_id)),
             merge_conflicts=_merge_conflict_views(conn, intent.branch_name),
         )

@@ -13,6 +13,7 @@ from prefect.flow_runs import resume_flow_run
 from prefect.states import State
 
 from flows.agent_lifecycle import LifecycleResult, agent_change_flow
+from pggit_core import service
 from tests.flows.conftest import Background, wait_for_paused_run
 
 pytestmark = pytest.mark.flows
@@ -87,8 +88,12 @@ def test_approved_review_merges_and_writes_the_migration(db: str, migrations_dir
         paused = client.read_flow_run(run_id)
         assert paused.state is not None and paused.state.is_paused()
         artifacts = client.read_artifacts()
-    keys = {a.key for a in artifacts}
-    assert f"intent-{intent['id']}-diff" in keys
+    assert f"intent-{intent['id']}-diff" in {a.key for a in artifacts}
+    packet = service.review_packet(db, intent["id"])  # what the pause description and the diff artifact show
+    assert [(d.object_key, d.change) for d in packet.diff] == [("table:public.users", "changed")]
+    assert any("stripe_id" in f for f in packet.diff[0].fields) and "stripe_id" in packet.diff[0].statement
+    assert packet.statements == ("ALTER TABLE users ADD COLUMN stripe_id TEXT",)
+    assert paused.state.state_details.pause_key == f"review-intent-{intent['id']}"
 
     resume_flow_run(run_id, run_input={"approved": True, "comment": "ship it", "reviewer": "ana"})
     state = running.join()
