@@ -266,3 +266,25 @@ def test_two_tracked_schemas_with_a_cross_schema_reference(conn: Conn, target: C
     fks = target.execute("SELECT confrelid::regclass::text FROM pg_constraint WHERE conrelid = 'app.ledger'::regclass "
                          "AND contype = 'f' ORDER BY 1").fetchall()
     assert sorted(f[0] for f in fks) == ["app.accounts", "users"]
+
+
+def test_files_run_as_plain_psql_scripts(conn: Conn, target_dsn: str, target: Conn, tmp_path: Path) -> None:
+    """A deploy tool that knows nothing of pggit runs the files as they are (psql -f, ON_ERROR_STOP)."""
+    import subprocess
+
+    base = "CREATE TABLE users (id integer PRIMARY KEY, email text)"
+    run_script(conn, base)
+    conn.execute("SELECT pggit.create_branch('agent/a')")
+    on_branch(conn, "agent/a", "ALTER TABLE users ADD COLUMN plan text DEFAULT 'free' NOT NULL; "
+                               "CREATE INDEX users_plan_idx ON users (plan)")
+    migration = MigrationGenerator(conn, concurrent_indexes=True).generate_from_branch("agent/a", name="plans")
+    paths = migration.write_to_file(tmp_path)
+    run_script(target, base)
+    target.execute("INSERT INTO users VALUES (1, 'a@example.org')")
+    for suffix, expected in ((".up.sql", migration.to_doc), (".down.sql", migration.from_doc)):
+        script = next(p for p in paths if p.name.endswith(suffix))
+        done = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", target_dsn, "-f", str(script)],
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        assert plan_rows(target, main_doc(target), expected) == []
+    assert target.execute("SELECT id FROM users").fetchall() == [(1,)]
