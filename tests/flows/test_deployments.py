@@ -20,7 +20,7 @@ def test_served_deployments_match_prefect_yaml() -> None:
     spec = yaml.safe_load((REPO / "deployments" / "prefect.yaml").read_text())
     declared = {d["name"]: d for d in spec["deployments"]}
     assert set(served) == set(declared) == {"agent-change", "nightly-merge", "cleanup", "coordinator-demo"}
-    for name, entry in declared.items():
+    for entry in declared.values():
         path, _, function = entry["entrypoint"].partition(":")
         assert (REPO / path).is_file() and f"def {function}(" in (REPO / path).read_text()
     assert [s["cron"] for s in declared["nightly-merge"]["schedules"]] == [serve.NIGHTLY_CRON]
