@@ -14,6 +14,7 @@ from psycopg import sql
 from flows.coordinator import coordinator
 from flows.nightly_merge import NIGHTLY_SUMMARY_KEY, nightly_merge
 from pggit_core import service
+from pggit_core.coordination import IntentRegistry
 
 pytestmark = pytest.mark.flows
 
@@ -98,3 +99,15 @@ def test_coordinator_demo_runs_the_seed_scenario(admin_dsn: str, demo_database: 
     assert {"users", "sessions", "oauth_tokens"} <= tables
     assert {"idx_users_email", "idx_sessions_user"} <= indexes
     assert live_branches is not None and live_branches[0] == 1  # only main is left
+
+
+def test_dependency_order_puts_the_creator_first(db: str) -> None:
+    index = service.register_intent(db, "local-llm", "orders_index",
+                                    ["CREATE INDEX idx_orders_user ON orders (user_id)"], ["orders"], "low").intent
+    table = service.register_intent(db, "claude", "orders", ["CREATE TABLE orders (id bigint, user_id bigint)"],
+                                    ["orders"], "high").intent
+    column = service.register_intent(db, "gpt", "notes", ["CREATE TABLE notes (id bigint)"], ["notes"], "low").intent
+    with psycopg.connect(db, autocommit=True) as conn:
+        registry = IntentRegistry(conn)
+        loaded = [registry.get(i) for i in (index.id, table.id, column.id)]
+    assert [i.id for i in service.dependency_order(loaded)] == [table.id, index.id, column.id]
