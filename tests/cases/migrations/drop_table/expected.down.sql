@@ -17,7 +17,7 @@ SET LOCAL check_function_bodies = off;
 SET LOCAL search_path = "public";
 
 -- DATA LOSS (irreversible): table public.audit_log is recreated empty: its rows were dropped by the up migration and are not restored
-CREATE TABLE audit_log (id bigint NOT NULL GENERATED ALWAYS AS IDENTITY, user_id integer, at timestamp with time zone DEFAULT now() NOT NULL);
+CREATE TABLE audit_log (id bigint NOT NULL GENERATED ALWAYS AS IDENTITY (START WITH 1 INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1 NO CYCLE), user_id integer, at timestamp with time zone DEFAULT now() NOT NULL);
 
 ALTER TABLE audit_log ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
 
