@@ -18,6 +18,7 @@ from pggit_core.client import PgGitClient
 from pggit_core.connect import connection, resolve_dsn
 from pggit_core.coordination import Intent, IntentConflict, IntentRegistry, IntentStatus, RiskLevel
 from pggit_core.errors import (
+    ConfigError,
     ConnectionFailed,
     InvalidInput,
     InvalidSQL,
@@ -186,10 +187,34 @@ class NightlyPlan(_Frozen):
 # --- connections and conversions -------------------------------------------------------------------------
 
 
+BLOCK_PREFIX = "block:"
+
+
+def dsn_of(target: str | None) -> str:
+    """A usable DSN: ``block:<name>`` reads the Prefect Secret block of that name (so flows and tasks pass the
+    block's name, never the password); anything else goes through `resolve_dsn`."""
+    if target is None or not target.startswith(BLOCK_PREFIX):
+        return resolve_dsn(target)
+    name = target[len(BLOCK_PREFIX):].strip()
+    from prefect.blocks.system import Secret
+
+    try:
+        block: object = Secret.load(name)
+    except ValueError as exc:
+        raise ConfigError(f"the Prefect Secret block {name!r} could not be loaded: {exc}",
+                          hint=f"create it: Secret(value='postgresql://...').save({name!r})") from exc
+    value: object = block.get() if isinstance(block, Secret) else None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"the Prefect block {name!r} is not a Secret block holding a DSN",
+                          hint="store the DSN as a plain string in a Secret block")
+    return value.strip()
+
+
 @contextmanager
 def _db(dsn: str) -> Iterator[Conn]:
-    """A connection to ``dsn``; errors raised by pggit's SQL become pggit errors, transient ones stay as they are."""
-    with connection(dsn) as conn:
+    """A connection to ``dsn`` (a DSN or ``block:<name>``); errors raised by pggit's SQL become pggit errors,
+    transient ones stay as they are."""
+    with connection(dsn_of(dsn)) as conn:
         try:
             yield conn
         except psycopg.Error as exc:
@@ -257,9 +282,10 @@ def _drop_branch(conn: Conn, name: str) -> bool:
 
 
 def resolve_target(dsn: str | None) -> str:
-    """The DSN the flow works on: the given one, else $PGGIT_DSN, else the embedded server (started on demand)."""
-    target = resolve_dsn(dsn)
-    with connection(target) as conn:
+    """What the flow's tasks connect with: a ``block:<name>`` reference as given (checked), else the given DSN,
+    else $PGGIT_DSN, else the embedded server's (started on demand). The database must have pggit installed."""
+    target = dsn if dsn is not None and dsn.startswith(BLOCK_PREFIX) else resolve_dsn(dsn)
+    with connection(dsn_of(target)) as conn:
         install.require_installed(conn)
     return target
 
@@ -637,7 +663,7 @@ def prepare_demo_database(dsn: str | None, database: str) -> str:
     if not DEMO_DATABASE_RE.match(database):
         raise InvalidInput(f"{database!r} is not a demo database name",
                            hint="use pggit_demo or a name starting with pggit_demo (it is dropped and recreated)")
-    admin = resolve_dsn(dsn)
+    admin = dsn_of(dsn)
     with connection(admin) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))

@@ -196,3 +196,20 @@ def test_a_failure_after_the_merge_leaves_the_intent_merged(db: str, tmp_path: P
     assert intent is not None and intent["status"] == "merged"
     assert "stripe_id" in _columns(db, "users")
     assert not _branch_exists(db, intent["branch_name"])
+
+
+def test_the_database_can_be_named_by_a_prefect_secret_block(db: str, migrations_dir: Path) -> None:
+    from prefect.blocks.system import Secret
+
+    from pggit_core.errors import ConfigError
+
+    _setup_main(db)
+    Secret(value=db).save("pggit-test-dsn", overwrite=True)
+    result = agent_change_flow(
+        agent_id="claude-payments", feature_name="via_block",
+        schema_changes=["ALTER TABLE users ADD COLUMN stripe_id TEXT"], tables_affected=["users"],
+        dsn="block:pggit-test-dsn", require_review=False, migrations_dir=str(migrations_dir))
+    assert result.outcome == "merged"
+    assert "stripe_id" in _columns(db, "users")
+    with pytest.raises(ConfigError, match="no-such-block"):
+        service.resolve_target("block:no-such-block")
