@@ -164,7 +164,7 @@ class MigrationGenerator:
         ref = store.branch(self.conn, branch)
         if ref.head_commit_id is None:
             raise NothingToGenerate(f"nothing to generate: branch {branch!r} has no commits",
-                                 hint=f"commit its work first (`pggit commit -m ... --branch {branch}`)")
+                                    hint=f"commit its work first (`pggit commit -m ... --branch {branch}`)")
         head = store.commit(self.conn, ref.head_commit_id)
         chain = self._chain(head)
         start: store.CommitRef | None
@@ -176,7 +176,8 @@ class MigrationGenerator:
             since = f"main's first commit ({start.id})" if start else "the beginning"
         last = store.last_migration(self.conn, branch)
         if last is not None and last.to_snapshot is not None:
-            covered = next((c for c in chain if c.snapshot_hash == last.to_snapshot), None)
+            covered = next((c for c in reversed(chain) if c.snapshot_hash == last.to_snapshot
+                            and (start is None or c.id >= start.id)), None)
             if covered is not None:
                 start, since = covered, f"migration {last.version}_{last.name} (commit {covered.id})"
         commits = [c.id for c in chain if start is None or c.id > start.id]
@@ -197,7 +198,7 @@ class MigrationGenerator:
         ids = sorted({_commit_id(c) for c in commits})
         if not ids:
             raise NothingToGenerate("nothing to generate: no commits were given",
-                                 hint="pass commits, e.g. client.log('main', limit=10)")
+                                    hint="pass commits, e.g. client.log('main', limit=10)")
         refs = [store.commit(self.conn, i) for i in ids]
         for older, newer in zip(refs, refs[1:], strict=False):
             if newer.parent_id != older.id:
@@ -215,7 +216,7 @@ class MigrationGenerator:
         in_range = [r.id for r in refs if start is None or r.id > start.id]
         if not in_range:
             raise NothingToGenerate(f"nothing to generate: commits {ids[0]}..{ids[-1]} are already in migration "
-                                 f"{last.version if last else ''}", hint="commit new work first")
+                                    f"{last.version if last else ''}", hint="commit new work first")
         return self._build(name, branch_name, start.snapshot_hash if start else None, refs[-1].snapshot_hash,
                            in_range, since)
 
@@ -236,14 +237,14 @@ class MigrationGenerator:
         if from_hash == to_hash:
             where = f"branch {branch!r}" if branch else "these commits"
             raise NothingToGenerate(f"nothing to generate: {where} has no schema change since {since}",
-                                 hint="nothing was written; commit schema changes first")
+                                    hint="nothing was written; commit schema changes first")
         to_doc = store.snapshot_doc(self.conn, to_hash)
         renames = self._renames(commits)
         up, up_base = self._plan(from_doc, to_doc, renames)
         down, down_base = self._plan(to_doc, from_doc, [r.reversed() for r in reversed(renames)])
         if not up:
             raise NothingToGenerate(f"nothing to generate: the schema documents differ but the plan since {since} "
-                                 "is empty", hint="nothing was written")
+                                    "is empty", hint="nothing was written")
         if self.concurrent_indexes:
             up = _concurrent_indexes(up, from_doc, to_doc)
         migration = Migration(
