@@ -183,6 +183,9 @@ class DryRunReport:
             out.append(f"dry run: statement(s) {listed} not executed (not plain DDL, or after a failure)")
         known = {o.key.split(":", 1)[1] for o in footprint.objects} | {o.table_key for o in footprint.objects
                                                                        if o.table_key}
+        # A primary key or unique constraint comes with an index of the same name (schema.name).
+        known |= {f"{o.table_key.split('.', 1)[0]}.{o.key.rsplit('.', 1)[1]}" for o in footprint.objects
+                  if o.kind == Kind.CONSTRAINT and o.table_key}
         for identity in self.touched:
             if identity not in known:
                 out.append(f"dry run: PostgreSQL reports {identity} touched, which the parsed footprint lacks")

@@ -110,6 +110,7 @@ def test_seed_coordinator_resolves_conflicts(users: Conn) -> None:
         schema_changes=["CREATE INDEX idx_accounts_email ON accounts(email)",
                         "CREATE INDEX idx_sessions_account ON sessions(account_id)"],
         tables_affected=["accounts", "sessions"], risk_level=RiskLevel.LOW)
+    assert registry.get(claude_intent.id).footprint_warnings == []
     conflicts = registry.get_conflicts(local_intent.id)
     assert [(c.conflict_type, c.severity, c.affected_objects) for c in conflicts] == [
         ("DEPENDENCY", "WARNING", ["accounts", "sessions"])]
