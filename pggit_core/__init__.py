@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["IntentRegistry", "IntentStatus", "MigrationGenerator", "PgGitClient", "RiskLevel", "__version__"]
+__all__ = ["IntentRegistry", "IntentStatus", "Migration", "MigrationGenerator", "NothingToGenerate", "PgGitClient",
+           "RiskLevel", "__version__"]
 
 _EXPORTS = {
     "PgGitClient": "pggit_core.client",
     "MigrationGenerator": "pggit_core.migrations",
+    "Migration": "pggit_core.migrations",
+    "NothingToGenerate": "pggit_core.migrations",
     "IntentRegistry": "pggit_core.coordination",
     "IntentStatus": "pggit_core.coordination",
     "RiskLevel": "pggit_core.coordination",
@@ -25,7 +28,7 @@ _EXPORTS = {
 if TYPE_CHECKING:
     from pggit_core.client import PgGitClient
     from pggit_core.coordination import IntentRegistry, IntentStatus, RiskLevel
-    from pggit_core.migrations import MigrationGenerator
+    from pggit_core.migrations import Migration, MigrationGenerator, NothingToGenerate
 
 
 def __getattr__(name: str) -> Any:

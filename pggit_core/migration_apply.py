@@ -20,17 +20,6 @@ LOCK_KEY = 0x7067676D  # 'pggm': one apply at a time per database
 
 # Applied migrations of *this* database (pggit.migrations records what was generated here; a database
 # the migrations are deployed to may be another one). Created at first apply, inside the pggit schema.
-APPLIED_TABLE = """
-CREATE TABLE IF NOT EXISTS pggit.applied_migrations (
-    version       text PRIMARY KEY,
-    name          text NOT NULL,
-    from_snapshot text NOT NULL,
-    to_snapshot   text NOT NULL,
-    up_sha256     text NOT NULL,
-    complete      boolean NOT NULL,
-    applied_by    text NOT NULL DEFAULT current_user,
-    applied_at    timestamptz NOT NULL DEFAULT now()
-)"""
 
 
 @dataclass(frozen=True)
@@ -185,7 +174,6 @@ def _run_transaction(conn: psycopg.Connection[Any], directory: Path, entry: Fold
                      sections: migration_render.Sections) -> None:
     label = f"{entry.version}_{entry.header.name}"
     with conn.transaction():
-        conn.execute(APPLIED_TABLE)
         check_pin(conn, directory, entry, entry.header.from_snapshot, "refusing to apply")
         try:
             if sections.transaction:

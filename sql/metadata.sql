@@ -239,6 +239,18 @@ CREATE TABLE IF NOT EXISTS pggit.migrations (
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 
+-- Migrations applied to this database by `pggit migrate apply` (owner: pggit_core/migration_apply.py).
+CREATE TABLE IF NOT EXISTS pggit.applied_migrations (
+    version       text PRIMARY KEY,
+    name          text NOT NULL,
+    from_snapshot text NOT NULL,
+    to_snapshot   text NOT NULL,
+    up_sha256     text NOT NULL,
+    complete      boolean NOT NULL,
+    applied_by    text NOT NULL DEFAULT current_user,
+    applied_at    timestamptz NOT NULL DEFAULT now()
+);
+
 -- The seed's names, as views inside pggit (found unqualified once pggit is on search_path; `pggit init`
 -- adds it to the database's default search_path).
 CREATE OR REPLACE VIEW pggit.pggit_agent_intents AS

@@ -12,7 +12,8 @@ from pggit_core.errors import PgGitError
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every PgGitError ends as one clear line (and its hint) with the error's exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode click returns the code of a `typer.Exit(n)` instead of exiting.
+        code = app(args=argv, standalone_mode=False)
     except PgGitError as exc:
         return fail(exc)
     except SystemExit as exc:
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, Abort):
             return 1
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

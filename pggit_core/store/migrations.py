@@ -148,7 +148,10 @@ def merges_into(conn: Conn, result_commit_ids: Sequence[int]) -> list[tuple[int,
 
 
 def statements_of(conn: Conn, commit_ids: Sequence[int]) -> list[str]:
-    rows = conn.execute("SELECT statement FROM pggit.ddl_log WHERE commit_id = ANY(%s) ORDER BY id",
+    """The captured statement texts of these commits, each once (later commands of a multi-statement
+    query string point at the row that holds the text: `statement_row`)."""
+    rows = conn.execute("SELECT statement FROM pggit.ddl_log WHERE commit_id = ANY(%s) AND statement_row IS NULL "
+                        "ORDER BY id",
                         (list(commit_ids),)).fetchall()
     return [str(r[0]) for r in rows]
 
