@@ -123,6 +123,8 @@ def parse(changes: list[str]) -> list[Statement]:
 
 def parse_one(text: str, index: int = 0) -> Statement:
     """Parse one statement (no top-level semicolons) into a Statement."""
+    if re.match(r"\s*SECURITY\s+LABEL\b", text, re.IGNORECASE):
+        return _command(text, index)
     try:
         tree = sqlglot.parse_one(text, read="postgres")
     except ParseError as exc:
@@ -331,6 +333,10 @@ def _create(tree: exp.Create, text: str, index: int) -> list[Touch]:
                     touches.extend(_constraint(schema, name, item, Action.CREATE))
         if isinstance(tree.expression, exp.Query):
             touches.extend(_query_references(tree.expression))
+        for parent in tree.find_all(exp.PartitionedOfProperty):
+            if isinstance(parent.this, exp.Table):
+                s, n = _qualified(parent.this)
+                touches.append(Touch(Kind.TABLE, s, n, Action.ALTER, detail=f"gains partition {name}"))
         return touches
     if kind == "INDEX" and isinstance(target, exp.Index):
         table = target.args.get("table")
@@ -522,7 +528,7 @@ def _names_at(tokens: list[Token], i: int) -> tuple[str, str] | None:
             return None
         return word.lower()
 
-    while i < len(tokens) and tokens[i].text.upper() in {"IF", "NOT", "EXISTS", "ONLY"}:
+    while i < len(tokens) and tokens[i].text.upper() in {"IF", "NOT", "EXISTS", "ONLY", "CONCURRENTLY"}:
         i += 1
     if i >= len(tokens):
         return None
@@ -570,6 +576,9 @@ def _named_tables(tokens: list[Token]) -> list[tuple[str, str]]:
 def _command(text: str, index: int) -> Statement:
     """A statement sqlglot does not model: recognise its command and object, find the tables it names."""
     tokens = _DIALECT.tokenize(text)
+    if tokens and tokens[0].token_type == TokenType.COMMAND and tokens[0].text.upper() != "DO":
+        # sqlglot keeps the rest of some commands (REFRESH ...) as one string: tokenize it too.
+        tokens = [tokens[0], *_DIALECT.tokenize(text[tokens[0].end + 1:])]
     words = _words(tokens)
     upper = [t.text.upper() for t in tokens]
     if not upper:
