@@ -148,12 +148,15 @@ def from_statements(statements: Sequence[Statement], tables_affected: Sequence[s
         warnings.append(f"the statements modify {key}, which tables_affected does not list; it is added to the "
                         "footprint")
     for s in statements:
-        if not s.modelled:
-            named = sorted({t.schema + "." + t.name for t in s.touches
-                            if t.kind is Kind.TABLE and t.action is Action.UNKNOWN})
-            where = f" on {', '.join(named)}" if named else ""
+        if s.modelled:
+            continue
+        unknown = sorted({f"{t.schema}.{t.name}" for t in s.touches if t.action is Action.UNKNOWN})
+        if unknown:
             warnings.append(f"statement {s.index + 1} ({s.command}) is not modelled by the parser: treated as "
-                            f"UNKNOWN{where}, which conflicts with every other change there")
+                            f"UNKNOWN on {', '.join(unknown)}, which conflicts with every other change there")
+        elif not s.touches:
+            warnings.append(f"statement {s.index + 1} ({s.command}) is not modelled by the parser and names no "
+                            "table: it is recorded but cannot conflict with anything")
     return Footprint(tuple(sorted(objects)), tuple(statements), tuple(warnings), tuple(declared))
 
 
