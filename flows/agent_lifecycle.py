@@ -55,10 +55,22 @@ class ReviewTimedOut(RuntimeError):
     """Nobody answered the review pause in time."""
 
 
+def _failure_text(state: State[Any]) -> str:
+    """The exception that ended the run when the state still holds it (else the state's message)."""
+    try:
+        outcome = state.result(raise_on_failure=False)
+    except Exception as exc:  # the result could not be loaded: the state's message says why the run ended
+        return state.message or f"no message ({type(exc).__name__} reading the result)"
+    if isinstance(outcome, BaseException):
+        return f"{type(outcome).__name__}: {outcome}"
+    return state.message or "no message"
+
+
 def settle_intent_of_failed_run(flow: Any, run: FlowRun, state: State[Any]) -> None:
-    """Failure/crash hook: abandon what the run left live (drop its branch), unless it waits on conflicts."""
+    """Failure/crash hook: intents the run left live are marked merged when their branch was merged, kept
+    when they wait on merge conflicts or an approved merge, and abandoned (branch dropped) otherwise."""
     dsn = service.resolve_target(run.parameters.get("dsn"))
-    reason = f"flow run {run.name} ({run.id}) ended {state.type.value}: {state.message or 'no message'}"
+    reason = f"flow run {run.name} ({run.id}) ended {state.type.value}: {_failure_text(state)}"
     for intent in service.settle_failed_run(dsn, str(run.id), reason):
         flow_run_logger(run).warning("intent %s is now %s: %s", intent.id, intent.status, reason)
 
@@ -150,8 +162,9 @@ def agent_change_flow(
                 key=f"review-intent-{intent.id}",
             )
         except FlowPauseTimeout as exc:
+            intents.abandon_intent(target, intent.id, f"review timed out: no decision within {review_timeout} s")
             raise ReviewTimedOut(
-                f"no review decision for intent {intent.id} within {review_timeout} s: the intent is abandoned "
+                f"no review decision for intent {intent.id} within {review_timeout} s: the intent was abandoned "
                 f"and its branch {intent.branch_name} dropped; run the flow again to retry"
             ) from exc
         comment = decision.comment

@@ -148,7 +148,7 @@ def test_review_timeout_fails_the_run_and_marks_the_intent(db: str, migrations_d
     assert not _branch_exists(db, intent["branch_name"])
     assert "stripe_id" not in _columns(db, "users")
     reasons = [reason or "" for _, to, reason in _events(db, intent["id"]) if to == "abandoned"]
-    assert reasons and "FAILED" in reasons[0] and intent["flow_run_id"] in reasons[0]
+    assert "review timed out: no decision within 2 s" in reasons[0]
 
 
 @pytest.mark.parametrize("bad", [
@@ -181,6 +181,8 @@ def test_bad_sql_fails_without_retry_and_abandons_the_intent(db: str, migrations
     intent = _intent_row(db, "claude-payments", "typo")
     assert intent is not None and intent["status"] == "abandoned"
     assert "note" not in _columns(db, "users")
+    reasons = [reason or "" for _, to, reason in _events(db, intent["id"]) if to == "abandoned"]
+    assert reasons and "InvalidSQL: statement 2 failed" in reasons[0] and "userz" in reasons[0]
 
 
 def test_a_failure_after_the_merge_leaves_the_intent_merged(db: str, tmp_path: Path) -> None:
