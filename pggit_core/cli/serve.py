@@ -54,12 +54,15 @@ def register(app: typer.Typer) -> None:
         cleanup_cron: Annotated[str, typer.Option(help="When the cleanup runs (cron, UTC).")] = "*/30 * * * *",
     ) -> None:
         """Serve the agent-change, nightly-merge, cleanup and coordinator-demo deployments from this process."""
-        api = os.environ.get("PREFECT_API_URL", "").strip()
+        from prefect.settings import PREFECT_API_URL
+
+        api = str(PREFECT_API_URL.value() or "").strip()
         if not api:
             raise ConfigError(
                 "`pggit serve` needs a Prefect server that stays up (schedules, the UI, agents launching runs)",
                 hint="run `prefect server start` in another terminal, then "
-                     "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and run `pggit serve` again",
+                     "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (or `prefect config set "
+                     "PREFECT_API_URL=...`) and run `pggit serve` again",
             )
         _enter_repository()
         from deployments import serve as served
@@ -101,7 +104,9 @@ def register(app: typer.Typer) -> None:
             for name in sql_files:
                 console.print(f"    {name}", soft_wrap=True, highlight=False)
         console.print(f"  demo database: {redact(result.dsn)}", soft_wrap=True, highlight=False)
-        api = os.environ.get("PREFECT_API_URL")
+        from prefect.settings import PREFECT_API_URL
+
+        api = str(PREFECT_API_URL.value() or "").strip()
         if api:
             console.print(f"\nSee the runs and artifacts in the Prefect UI of {api.removesuffix('/api')}.")
         else:

@@ -111,3 +111,32 @@ def test_dependency_order_puts_the_creator_first(db: str) -> None:
         registry = IntentRegistry(conn)
         loaded = [registry.get(i) for i in (index.id, table.id, column.id)]
     assert [i.id for i in service.dependency_order(loaded)] == [table.id, index.id, column.id]
+
+
+def test_pggit_demo_prints_the_outcome_as_json(admin_dsn: str, demo_database: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from pggit_core.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    code = main(["demo", "--dsn", admin_dsn, "--database", demo_database, "--migrations-dir", "out",
+                 "--format", "json"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    data = json.loads(printed[printed.index("{"):])
+    assert [i["status"] for i in data["intents"]] == ["merged", "merged"]
+    assert all(f.startswith(str(tmp_path / "out")) for f in data["migration"]["files"])
+    assert (tmp_path / "out").is_dir()
+
+
+def test_pggit_serve_needs_a_persistent_prefect_server(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from pggit_core.cli import main
+
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        assert main(["serve"]) == 2
+    assert "PREFECT_API_URL" in capsys.readouterr().err
