@@ -551,12 +551,13 @@ def _migration_name(name: str) -> str:
 
 
 def blocking_conflicts(dsn: str, intent_id: int) -> tuple[int, ...]:
-    """Ids of the intent's unreviewed conflicts with intents that are still live (the seed's skip rule)."""
+    """Ids of the intent's unreviewed conflicts with earlier intents that are still live (the seed's skip rule,
+    in registration order like the gate: a later intent waits for this one, so it never blocks it)."""
     with _db(dsn) as conn:
         registry = IntentRegistry(conn)
         found = []
         for conflict in registry.get_conflicts(intent_id, unresolved_only=True):
-            if conflict.other_intent_id is None:
+            if conflict.other_intent_id is None or conflict.other_intent_id > intent_id:
                 continue
             if registry.get(conflict.other_intent_id).status in LIVE_STATUSES and conflict.id is not None:
                 found.append(conflict.id)

@@ -45,6 +45,10 @@ def test_nightly_merge_merges_two_and_marks_the_conflicting_one(db: str, migrati
                          ["ALTER TABLE users ALTER COLUMN email TYPE varchar(320)"], ["users"])
     for intent_id in (phone, orders, email):
         service.acknowledge_conflicts(db, intent_id, "reviewed by the test: merge them in the nightly run")
+    audit = service.register_intent(db, "agent-x", "audit", ["ALTER TABLE users ADD COLUMN audit TEXT"], ["users"],
+                                    "low").intent
+    service.start_work(db, audit.id)  # still working: live, not completed
+    notes = _finish_work(db, "agent-y", "notes", ["ALTER TABLE users ADD COLUMN notes TEXT"], ["users"])
     with psycopg.connect(db, autocommit=True) as conn:  # main changes the same column meanwhile
         conn.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(100)")
         conn.execute("SELECT pggit.commit('hotfix on main', 'test')")
@@ -52,7 +56,8 @@ def test_nightly_merge_merges_two_and_marks_the_conflicting_one(db: str, migrati
     result = nightly_merge(dsn=db, migrations_dir=str(migrations_dir), migration_name="nightly_test")
 
     outcomes = {e.intent_id: e.outcome for e in result.entries}
-    assert outcomes == {phone: "merged", orders: "merged", email: "conflicted"}
+    assert outcomes == {phone: "merged", orders: "merged", email: "conflicted", notes: "skipped"}
+    assert _status(db, notes) == "completed" and _status(db, audit.id) == "in_progress"
     assert _status(db, phone) == "merged" and _status(db, orders) == "merged"
     assert _status(db, email) == "conflicted"
     with psycopg.connect(db, autocommit=True) as conn:
@@ -60,12 +65,13 @@ def test_nightly_merge_merges_two_and_marks_the_conflicting_one(db: str, migrati
             "SELECT name FROM pggit.branches WHERE status <> 'deleted'").fetchall()}
         email_type = conn.execute("SELECT data_type, character_maximum_length FROM information_schema.columns "
                                   "WHERE table_name = 'users' AND column_name = 'email'").fetchone()
-    assert branches == {"main", service.get_intent(db, email).branch_name}
+    assert branches == {"main", service.get_intent(db, email).branch_name, audit.branch_name,
+                        service.get_intent(db, notes).branch_name}
     assert email_type == ("character varying", 100)
     ups = [Path(f) for f in result.migration_files if f.endswith(".up.sql")]
     assert len(ups) == 1
     up = ups[0].read_text()
-    assert "phone" in up and "orders" in up and "320" not in up
+    assert "phone" in up and "orders" in up and "320" not in up and "notes" not in up
     with get_client(sync_client=True) as client:
         keys = {a.key for a in client.read_artifacts()}
     assert NIGHTLY_SUMMARY_KEY in keys
