@@ -77,6 +77,43 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
     END
 $fn$;
 
+-- GRANT / REVOKE on one column: turns the column grant list `old_grants` into `new_grants`.
+CREATE OR REPLACE FUNCTION pggit._render_column_grants(tbl text, col text, old_grants jsonb, new_grants jsonb)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    WITH
+    old_g AS (SELECT g FROM jsonb_array_elements_text(coalesce(old_grants, '[]')) g),
+    new_g AS (SELECT g FROM jsonb_array_elements_text(coalesce(new_grants, '[]')) g),
+    parsed AS (
+        SELECT x.op, x.g,
+               CASE WHEN split_part(x.g, ':', 1) = 'PUBLIC' THEN 'PUBLIC' ELSE quote_ident(split_part(x.g, ':', 1)) END
+                   AS grantee,
+               rtrim(substr(x.g, length(split_part(x.g, ':', 1)) + 2), '*') AS privilege,
+               right(x.g, 1) = '*' AS grantable
+          FROM (SELECT 'revoke' AS op, g FROM old_g WHERE g NOT IN (SELECT g FROM new_g)
+                UNION ALL
+                SELECT 'grant', g FROM new_g WHERE g NOT IN (SELECT g FROM old_g)) x
+    )
+    SELECT coalesce(array_agg(
+               CASE WHEN p.op = 'revoke' THEN format('REVOKE %s (%I) ON TABLE %I FROM %s', p.privilege, col, tbl, p.grantee)
+                    ELSE format('GRANT %s (%I) ON TABLE %I TO %s%s', p.privilege, col, tbl, p.grantee,
+                                CASE WHEN p.grantable THEN ' WITH GRANT OPTION' ELSE '' END) END
+               ORDER BY p.op DESC, p.g), '{}')
+      FROM parsed p
+$fn$;
+
+-- Column grants of a table: from `old`'s columns (NULL: a new table) to `new`'s. They come after the
+-- table-level GRANT/REVOKE, since a table-level REVOKE also takes the grantee's column privileges.
+CREATE OR REPLACE FUNCTION pggit._render_table_column_grants(old jsonb, new jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    SELECT coalesce(array_agg(g.stmt ORDER BY c.name, g.n), '{}')
+      FROM jsonb_each(coalesce(new->'columns', '{}')) AS c(name, col)
+      CROSS JOIN LATERAL unnest(pggit._render_column_grants(new->>'name', c.name,
+                                                            CASE WHEN old IS NULL THEN '[]'::jsonb
+                                                                 ELSE old->'columns'->c.name->'grants' END,
+                                                            c.col->'grants')) WITH ORDINALITY AS g(stmt, n)
+$fn$;
+
 -- One column definition of CREATE TABLE / ADD COLUMN.
 CREATE OR REPLACE FUNCTION pggit._render_column(name text, col jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
@@ -276,6 +313,9 @@ BEGIN
     END IF;
     IF obj ? 'grants' THEN
         out := out || pggit._render_grants(obj, pggit._default_grants(kind));
+    END IF;
+    IF kind = 'table' THEN
+        out := out || pggit._render_table_column_grants(NULL, obj);
     END IF;
     RETURN out;
 END
@@ -631,6 +671,17 @@ BEGIN
     END IF;
     IF new ? 'grants' AND (old->'grants') IS DISTINCT FROM (new->'grants') THEN
         out := out || pggit._render_grants(new, old->'grants');
+    END IF;
+    IF kind = 'table' THEN
+        -- a column dropped and added again (generated expression change) starts with no grants
+        out := out || pggit._render_table_column_grants(
+            jsonb_set(old, '{columns}', (
+                SELECT coalesce(jsonb_object_agg(c.key, CASE
+                           WHEN (c.value->>'generated') IS DISTINCT FROM (new->'columns'->c.key->>'generated')
+                                AND new->'columns'->c.key->>'generated' IS NOT NULL
+                           THEN c.value - 'grants' ELSE c.value END), '{}')
+                  FROM jsonb_each(coalesce(old->'columns', '{}')) c)),
+            new);
     END IF;
     RETURN out;
 END

@@ -214,6 +214,7 @@ BEGIN
                                        WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
                                          AND d.refobjid = r.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
                                        LIMIT 1) END,
+                                  'grants', pggit._acl(a.attacl, r.relowner, 'c'),
                                   'comment', col_description(r.oid, a.attnum)))
                          FROM pg_attribute a
                          JOIN pg_type t ON t.oid = a.atttypid

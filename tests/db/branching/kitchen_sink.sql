@@ -114,6 +114,7 @@ CREATE MATERIALIZED VIEW order_totals AS
     SELECT user_id, sum(total) AS total FROM orders GROUP BY user_id WITH NO DATA;
 CREATE UNIQUE INDEX order_totals_user_idx ON order_totals (user_id);
 GRANT SELECT ON active_users TO pggit_test_reader;
+GRANT SELECT (id, email), UPDATE (name) ON users TO PUBLIC;
 COMMENT ON VIEW active_users IS 'not sad';
 
 CREATE FUNCTION users_named(p text) RETURNS SETOF users LANGUAGE sql STABLE

@@ -23,6 +23,8 @@ def test_kitchen_sink_snapshot_has_every_kind(kitchen: Conn) -> None:
     assert users["columns"]["name"]["collation"] == '"C"'
     assert users["columns"]["email"]["comment"] == "login"
     assert "pggit_test_reader:INSERT*" in users["grants"]
+    assert users["columns"]["id"]["grants"] == ["PUBLIC:SELECT"]
+    assert users["columns"]["name"]["grants"] == ["PUBLIC:UPDATE"]
     assert objects["sequence:public.orders_id_seq"]["owned_by"] == "orders.id"
     assert objects["enum:public.mood"]["values"] == ["sad", "ok", "happy"]
     assert objects["function:public.secret_count()"]["grants"] == []
