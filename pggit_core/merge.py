@@ -8,7 +8,7 @@ from typing import Any, Literal
 import psycopg
 from pydantic import BaseModel, ConfigDict, Field
 
-from pggit_core.errors import InvalidInput, MergeError
+from pggit_core.errors import InvalidInput, MergeError, StalePlan
 from pggit_core.store import conflicts as conflict_store
 from pggit_core.store import merges as merge_store
 
@@ -139,8 +139,11 @@ def merge(conn: psycopg.Connection[Any], source: str, target: str = "main", *,
         "conflicts": [rows[i] for i in open_ids],
     })
     if result.result == "failed":
-        raise MergeError(result.error or f"merging {source} into {target} failed",
-                         hint="the target is unchanged; see pggit.merges for the attempt and fix the cause",
+        message = result.error or f"merging {source} into {target} failed"
+        if raw.get("code") == "PGG91":
+            raise StalePlan(message, hint="run the merge again: it is recomputed on the target's new state",
+                            merge_id=result.merge_id)
+        raise MergeError(message, hint="the target is unchanged; see pggit.merges for the attempt and fix the cause",
                          merge_id=result.merge_id)
     return result
 

@@ -756,7 +756,8 @@ $fn$;
 --    "target_commit_id", "result_commit_id", "error", "code"}
 -- Every attempt is recorded in pggit.merges. With open conflicts nothing is applied. A failed apply is
 -- rolled back (the target is unchanged), recorded, and returned with result 'failed' and code 'PGG90'
--- (the Python and CLI faces raise it) so that the record survives the caller's commit.
+-- ('PGG91' when another session changed the target meanwhile: run it again) so that the record
+-- survives the caller's commit; the Python and CLI faces raise it.
 CREATE OR REPLACE FUNCTION pggit.merge(source text, target text DEFAULT 'main', auto_resolve boolean DEFAULT false)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -798,11 +799,13 @@ DECLARE
     outcome jsonb;
     fresh boolean;
     current_fps text[] := '{}';
+    stale boolean := false;
     ours_paths jsonb := '[]';
     theirs_paths jsonb := '[]';
     open_ids bigint[] := '{}';
     merge_message text := format('Merge branch ''%s'' into %s', source, target);
 BEGIN
+    auto_resolve := coalesce(auto_resolve, false);
     src := pggit._merge_branch(source, 'source');
     tgt := pggit._merge_branch(target, 'target');
     IF src.id = tgt.id THEN
@@ -1005,10 +1008,17 @@ BEGIN
     END IF;
 
     IF method IS NULL THEN
+        -- another session changed the target after it was read: the merge was computed on a stale state
+        IF NOT pggit._merge_same(pggit.snapshot(target), ours) THEN
+            err := format('%s changed while the merge was being applied (%s); %s', target,
+                          pggit._merge_differences(pggit.snapshot(target), ours), err);
+            stale := true;
+        END IF;
         outcome := outcome || jsonb_build_object('result', 'failed', 'has_conflicts', false, 'applied', false,
             'method', NULL, 'statements', '[]'::jsonb, 'notes', to_jsonb(notes), 'result_commit_id', NULL,
-            'error', format('merge of %s into %s failed and was rolled back (the target is unchanged): %s', source, target, err),
-            'code', 'PGG90');
+            'error', format('merge of %s into %s failed and was rolled back (the target is unchanged by it): %s',
+                            source, target, err),
+            'code', CASE WHEN stale THEN 'PGG91' ELSE 'PGG90' END);
         UPDATE pggit.merges SET result = 'failed', error = outcome ->> 'error', finished_at = clock_timestamp(),
                                 detail = outcome WHERE id = mid;
         RETURN outcome;

@@ -103,3 +103,30 @@ def test_target_changed_under_repeatable_read_is_refused(users_db: Conn, db: str
         assert refused.value.sqlstate == "PGG91"
         stale.rollback()
     assert merge(conn, "agent/a")["result"] == "merged"
+
+
+def test_target_changed_during_apply_is_reported_stale(users_db: Conn, db: str) -> None:
+    conn = users_db
+    on_branch(conn, "agent/a", "ALTER TABLE users ADD COLUMN oauth_provider TEXT")
+    with psycopg.connect(db) as blocker:
+        blocker.execute("LOCK TABLE public.users IN ACCESS SHARE MODE")
+        outcome: dict[str, Any] = {}
+        thread = run_in_thread(db, "agent/a", outcome)
+        wait_until(conn, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                         " AND query LIKE %s", ("%pggit.merge%",), 1)
+        # main changes while the merge waits mid-apply, from a session that bypasses capture (DDL that is
+        # captured would itself wait: capture's row in ddl_log references main's row, which the merge holds)
+        with psycopg.connect(db) as sneaky:
+            sneaky.execute("SELECT set_config('pggit.internal', 'on', true)")
+            sneaky.execute("CREATE TABLE sneaky (id int)")
+            sneaky.commit()
+        blocker.rollback()
+        thread.join()
+    result = outcome["result"]
+    assert result["result"] == "failed" and result["code"] == "PGG91"
+    assert "sneaky" in result["error"]
+    objects = snapshot(conn)["objects"]
+    assert "table:public.sneaky" in objects
+    assert "oauth_provider" not in objects["table:public.users"]["columns"]
+    retry = merge(conn, "agent/a")
+    assert retry["result"] == "merged"
