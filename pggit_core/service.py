@@ -322,14 +322,34 @@ def acknowledge_conflicts(dsn: str, intent_id: int, notes: str) -> tuple[int, ..
         return tuple(done)
 
 
+def _creates(intent: Intent) -> set[str]:
+    """Object keys the intent creates, and the table keys of the tables it creates."""
+    made = [o for o in intent.footprint if o.get("action") == "create"]
+    return ({str(o["key"]) for o in made}
+            | {str(o["table_key"]) for o in made if o.get("kind") == "table" and o.get("table_key")})
+
+
+def _uses(intent: Intent) -> set[str]:
+    """Object keys the intent alters, drops or references, and every table key it touches."""
+    return ({str(o["key"]) for o in intent.footprint if o.get("action") != "create"}
+            | {str(o["table_key"]) for o in intent.footprint if o.get("table_key")})
+
+
 def _blockers(conn: Conn, registry: IntentRegistry, intent: Intent) -> tuple[IntentView, ...]:
-    """Earlier live intents the intent conflicts with (reviewed or not): they go to main first."""
-    others = sorted({c.other_intent_id for c in registry.get_conflicts(intent.id)
-                     if c.other_intent_id is not None and c.other_intent_id < intent.id})
+    """Earlier live intents that must reach main first: an ERROR conflict with them (reviewed or not), or they
+    create something this intent uses. WARNING-only overlaps (two new columns on one table) work in parallel:
+    the three-way merge combines them."""
+    errors: set[int] = set()
+    overlaps: set[int] = set()
+    for c in registry.get_conflicts(intent.id):
+        if c.other_intent_id is not None and c.other_intent_id < intent.id:
+            (errors if c.severity.value == "ERROR" else overlaps).add(c.other_intent_id)
     found = []
-    for other_id in others:
+    for other_id in sorted(errors | overlaps):
         other = registry.get(other_id)
-        if other.status in LIVE_STATUSES:
+        if other.status not in LIVE_STATUSES:
+            continue
+        if other_id in errors or _creates(other) & _uses(intent):
             found.append(_view(conn, other))
     return tuple(found)
 
@@ -566,13 +586,8 @@ def blocking_conflicts(dsn: str, intent_id: int) -> tuple[int, ...]:
 
 def dependency_order(intents: Sequence[Intent]) -> list[Intent]:
     """Intents ordered so that one that uses what another creates comes after it; else registration order."""
-    creates = {i.id: {str(o["key"]) for o in i.footprint if o.get("action") == "create"}
-               | {str(o["table_key"]) for o in i.footprint
-                  if o.get("action") == "create" and o.get("kind") == "table" and o.get("table_key")}
-               for i in intents}
-    uses = {i.id: {str(o["key"]) for o in i.footprint if o.get("action") != "create"}
-            | {str(o["table_key"]) for o in i.footprint if o.get("table_key")}
-            for i in intents}
+    creates = {i.id: _creates(i) for i in intents}
+    uses = {i.id: _uses(i) for i in intents}
     by_id = {i.id: i for i in intents}
     before = {i.id: {j.id for j in intents if j.id != i.id and creates[j.id] & uses[i.id]
                      and not (creates[i.id] & uses[j.id] and i.id < j.id)} for i in intents}

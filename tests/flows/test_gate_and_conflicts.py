@@ -62,6 +62,18 @@ def test_the_gate_waits_for_the_earlier_intent_then_works_on_the_new_main(db: st
     assert "idx_orders_user" in _indexes(db)
 
 
+def test_two_new_columns_on_one_table_do_not_wait_for_each_other(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id bigint PRIMARY KEY)")
+    first = service.register_intent(db, "claude-auth", "oauth", ["ALTER TABLE users ADD COLUMN oauth TEXT"],
+                                    ["users"], "medium").intent
+    service.start_work(db, first.id)
+    second = service.register_intent(db, "local-llm", "prefs", ["ALTER TABLE users ADD COLUMN prefs JSONB"],
+                                     ["users"], "low")
+    assert second.conflicts and {c.severity for c in second.conflicts} == {"WARNING"}
+    assert service.gate(db, second.intent.id).clear
+
+
 def test_fail_fast_refuses_to_start_behind_an_earlier_intent(db: str, migrations_dir: Path) -> None:
     service.register_intent(db, "claude-architecture", "orders", [CREATE_ORDERS], ["orders"], "high")
     state = agent_change_flow(
