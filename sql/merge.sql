@@ -685,14 +685,19 @@ LANGUAGE sql IMMUTABLE AS $fn$
     SELECT stmt ~* '^\s*(create\s+(unique\s+)?index\s+concurrently|drop\s+index\s+concurrently|reindex\s.*\mconcurrently\M|alter\s+table\s.*\mdetach\s+partition\s.*\mconcurrently\M|vacuum|create\s+database)'
 $fn$;
 
--- The statements a source branch ran since the base commit, in order, each client message once.
+-- The statements a source branch ran since the base commit, in order, each client message once (merge
+-- commits that brought in what the base already has are left out).
 CREATE OR REPLACE FUNCTION pggit._merge_source_statements(source_head bigint, base_commit bigint)
 RETURNS TABLE(ord bigint, statement text)
 LANGUAGE sql STABLE AS $fn$
+    WITH in_base AS (SELECT commit_id FROM pggit._merge_ancestors(base_commit))
     SELECT row_number() OVER (ORDER BY c.commit_id, s.n), s.stmt
       FROM pggit._merge_ancestors(source_head) AS c
+      JOIN pggit.commits cm ON cm.id = c.commit_id
       CROSS JOIN LATERAL unnest(pggit._commit_statements(c.commit_id)) WITH ORDINALITY AS s(stmt, n)
-     WHERE c.commit_id NOT IN (SELECT commit_id FROM pggit._merge_ancestors(base_commit))
+     WHERE c.commit_id NOT IN (SELECT commit_id FROM in_base)
+       -- a merge commit whose merged-in side the base already holds replays nothing new
+       AND NOT (cm.merge_parent_id IS NOT NULL AND cm.merge_parent_id IN (SELECT commit_id FROM in_base))
        AND btrim(s.stmt) <> ''
      ORDER BY c.commit_id, s.n
 $fn$;

@@ -249,3 +249,13 @@ def test_merges_between_branches(users_db: Conn) -> None:
     assert merge(conn, "agent/b", "main")["result"] == "merged"
     assert snapshot(conn, "main") == snapshot(conn, "agent/b")
     assert merge(conn, "agent/a", "main")["result"] == "noop"
+
+
+def test_branch_synced_from_main_replays_only_its_own_work(users_db: Conn) -> None:
+    conn = users_db
+    conn.execute("CREATE TABLE audit (id int PRIMARY KEY)")
+    on_branch(conn, "agent/a", "ALTER TABLE users RENAME COLUMN nickname TO handle")
+    assert merge(conn, "main", "agent/a")["result"] == "merged"  # the branch catches up with main
+    done = merge(conn, "agent/a")
+    assert done["result"] == "merged" and done["method"] == "replay"
+    assert done["statements"] == ["ALTER TABLE users RENAME COLUMN nickname TO handle"]
