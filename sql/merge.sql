@@ -702,6 +702,35 @@ LANGUAGE sql STABLE AS $fn$
      ORDER BY c.commit_id, s.n
 $fn$;
 
+-- The table a side renamed `removed_key` to, read from that side's captured DDL since the base: a table
+-- the side has and the base has not, touched by ALTER TABLE and never by CREATE TABLE (exactly one),
+-- else NULL. Used to say so in a conflict's advice; the merge itself never guesses renames.
+CREATE OR REPLACE FUNCTION pggit._merge_renamed_to(branch_id bigint, head bigint, base_commit bigint, removed_key text,
+                                                   side_doc jsonb, base_doc jsonb)
+RETURNS text
+LANGUAGE sql STABLE AS $fn$
+    WITH since AS (
+        SELECT l.command_tag, l.objects FROM pggit.ddl_log l
+         WHERE l.branch_id = _merge_renamed_to.branch_id
+           AND (l.commit_id IS NULL
+                OR (l.commit_id IN (SELECT commit_id FROM pggit._merge_ancestors(head))
+                    AND l.commit_id NOT IN (SELECT commit_id FROM pggit._merge_ancestors(base_commit))))
+    ), candidates AS (
+        SELECT o.key, o.value ->> 'schema' AS tracked, o.value ->> 'name' AS name
+          FROM jsonb_each(coalesce(side_doc -> 'objects', '{}')) AS o
+         WHERE o.value ->> 'kind' = 'table' AND NOT coalesce(base_doc -> 'objects', '{}') ? o.key
+           AND (side_doc -> 'objects' -> removed_key) IS NULL
+    ), touched AS (
+        SELECT c.key, bool_or(s.command_tag = 'ALTER TABLE') AS altered, bool_or(s.command_tag = 'CREATE TABLE') AS created
+          FROM candidates c
+          JOIN since s ON EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(s.objects, '[]')) AS e
+                                   WHERE e ->> 'type' = 'table' AND e ->> 'tracked_schema' = c.tracked
+                                     AND e ->> 'identity' = format('%I.%I', e ->> 'schema', c.name))
+         GROUP BY c.key
+    )
+    SELECT min(key) FROM touched WHERE altered AND NOT created HAVING count(*) FILTER (WHERE altered AND NOT created) = 1
+$fn$;
+
 -- A conflict's identity across attempts: the same object, type, paths and the same three definitions.
 CREATE OR REPLACE FUNCTION pggit._merge_fingerprint(c jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE AS $fn$
@@ -724,7 +753,8 @@ LANGUAGE sql IMMUTABLE AS $fn$
       FROM jsonb_array_elements(pggit._merge_changes(actual, expected)) AS c
 $fn$;
 
--- Run the custom SQL of resolved conflicts on the target; each must leave its object defined.
+-- Run the custom SQL of resolved conflicts on the target; each must leave its object defined (`keep`:
+-- unless the target had already dropped or renamed it).
 CREATE OR REPLACE FUNCTION pggit._merge_run_customs(target_id bigint, target_name text, customs jsonb)
 RETURNS text[]
 LANGUAGE plpgsql AS $fn$
@@ -741,7 +771,7 @@ BEGIN
     IF jsonb_array_length(customs) > 0 THEN
         doc := pggit.snapshot(target_name);
         FOR c IN SELECT jsonb_array_elements(customs) LOOP
-            IF NOT pggit._merge_defined(doc, c -> 'paths') THEN
+            IF (c ->> 'keep')::boolean AND NOT pggit._merge_defined(doc, c -> 'paths') THEN
                 RAISE EXCEPTION USING ERRCODE = 'PGG60',
                     MESSAGE = format('the custom SQL of conflict %s left %s undefined', c ->> 'id', c ->> 'object_key'),
                     HINT = 'resolve the conflict again with SQL that keeps the object defined';
@@ -805,6 +835,7 @@ DECLARE
     fresh boolean;
     current_fps text[] := '{}';
     stale boolean := false;
+    renamed text;
     ours_paths jsonb := '[]';
     theirs_paths jsonb := '[]';
     open_ids bigint[] := '{}';
@@ -849,6 +880,20 @@ BEGIN
 
     FOR c IN SELECT e FROM jsonb_array_elements(m -> 'conflicts') AS e LOOP
         fp := pggit._merge_fingerprint(c);
+        -- a table one side removed may have been renamed there: say so, from that side's captured DDL
+        IF c ->> 'reason' = 'modify_delete' AND c ->> 'conflict_type' = 'TABLE' THEN
+            renamed := CASE WHEN c -> 'ours' = 'null'::jsonb
+                            THEN pggit._merge_renamed_to(tgt.id, target_head, base_commit, c ->> 'object_key', ours, base_doc)
+                            ELSE pggit._merge_renamed_to(src.id, source_head, base_commit, c ->> 'object_key', theirs, base_doc) END;
+            IF renamed IS NOT NULL THEN
+                c := jsonb_set(c, '{advice}', to_jsonb(format(
+                    '%s renamed %s to %s (captured ALTER TABLE) while %s changed it: re-apply that change to %s with a custom resolution, or keep one side',
+                    CASE WHEN c -> 'ours' = 'null'::jsonb THEN 'ours (the target)' ELSE 'theirs (the source)' END,
+                    c ->> 'object_key', renamed,
+                    CASE WHEN c -> 'ours' = 'null'::jsonb THEN 'theirs (the source)' ELSE 'ours (the target)' END,
+                    renamed)));
+            END IF;
+        END IF;
         current_fps := current_fps || fp;
         -- a recorded resolution of this very conflict (same source, target, object and definitions)
         SELECT * INTO rec FROM pggit.conflicts x
@@ -863,7 +908,8 @@ BEGIN
             END IF;
             IF rec.resolution = 'custom' AND coalesce(btrim(rec.custom_sql), '') <> '' THEN
                 customs := customs || jsonb_build_object('id', rec.id, 'sql', rec.custom_sql, 'paths', c -> 'paths',
-                                                         'object_key', c ->> 'object_key');
+                                                         'object_key', c ->> 'object_key',
+                                                         'keep', coalesce(c -> 'ours', 'null'::jsonb) <> 'null'::jsonb);
             END IF;
             resolved_list := resolved_list || jsonb_build_object('id', rec.id, 'object_key', c ->> 'object_key',
                 'conflict_type', c ->> 'conflict_type', 'resolution', rec.resolution);
@@ -1044,8 +1090,9 @@ $fn$;
 -- be resolved ('ours' = keep the target's version, 'theirs' = take the source's, 'custom' = keep the
 -- target's and run custom_sql after the merge's statements). Custom SQL is tried first on a scratch
 -- branch made from the target (dropped again, as is everything the try did); it must run and leave the
--- conflicting object defined, else PGG60 with PostgreSQL's message and nothing is recorded. The next
--- pggit.merge() of the same source into the same target applies the resolution. Returns the conflict.
+-- conflicting object defined (when the target has it), else PGG60 with PostgreSQL's message and nothing
+-- is recorded. The next pggit.merge() of the same source into the same target applies the resolution.
+-- Returns the conflict row.
 CREATE OR REPLACE FUNCTION pggit.resolve_conflict(conflict_id bigint, resolution text, custom_sql text DEFAULT NULL,
                                                   notes text DEFAULT NULL)
 RETURNS jsonb
@@ -1102,7 +1149,8 @@ BEGIN
                                  rec.target_branch, failure),
                 HINT = 'fix the SQL (it runs with search_path set to the target''s schemas, after the merge''s own changes)';
         END IF;
-        IF NOT defined THEN
+        -- the object must stay defined, unless the target had already dropped or renamed it
+        IF NOT defined AND rec.ours_def IS NOT NULL AND rec.ours_def <> 'null'::jsonb THEN
             RAISE EXCEPTION USING ERRCODE = 'PGG60',
                 MESSAGE = format('the custom SQL for conflict %s leaves %s undefined', conflict_id, rec.object_key),
                 HINT = 'a custom resolution must keep the conflicting object; use ours or theirs to take one side';

@@ -259,3 +259,22 @@ def test_branch_synced_from_main_replays_only_its_own_work(users_db: Conn) -> No
     done = merge(conn, "agent/a")
     assert done["result"] == "merged" and done["method"] == "replay"
     assert done["statements"] == ["ALTER TABLE users RENAME COLUMN nickname TO handle"]
+
+
+def test_rename_against_alter_names_the_rename(users_db: Conn) -> None:
+    conn = users_db
+    on_branch(conn, "agent/a", "ALTER TABLE users ADD COLUMN last_login timestamptz")
+    conn.execute("ALTER TABLE users RENAME TO accounts")  # on main
+    before = snapshot(conn)
+    stopped = merge(conn, "agent/a", auto_resolve=True)
+    (conflict,) = [c for c in stopped["conflicts"] if c["object_key"] == "table:public.users"]
+    assert (conflict["conflict_type"], conflict["severity"]) == ("TABLE", "ERROR")
+    assert "renamed table:public.users to table:public.accounts" in conflict["advice"]
+    assert snapshot(conn) == before
+    for other in stopped["conflicts"]:
+        conn.execute("SELECT pggit.resolve_conflict(%s, 'ours')", (other["id"],))
+    conn.execute("SELECT pggit.resolve_conflict(%s, 'custom', 'ALTER TABLE accounts ADD COLUMN last_login timestamptz')",
+                 (conflict["id"],))
+    done = merge(conn, "agent/a")
+    assert done["result"] == "merged"
+    assert "last_login" in snapshot(conn)["objects"]["table:public.accounts"]["columns"]
