@@ -379,7 +379,7 @@ LANGUAGE sql IMMUTABLE AS $fn$
 $fn$;
 
 -- Three-way merge of snapshot documents: {"merged": doc, "conflicts": [...], "changes": [...]}.
--- `changes` lists what the merged document changes in ours (the target): {key, change, from}.
+-- `changes` lists what the merged document changes in ours (the target): [{key, change}].
 CREATE OR REPLACE FUNCTION pggit._merge3(base jsonb, ours jsonb, theirs jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $fn$
 DECLARE
