@@ -1,0 +1,121 @@
+"""The lifecycle's LLM step end to end: a merge conflict found before review is resolved by the Anthropic
+resolver (the real client, pointed at a local fake Messages API), validated, applied, and the merge completes."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from prefect.states import State
+from psycopg import sql
+
+from flows.agent_lifecycle import agent_change_flow
+from pggit_core import service
+from tests.flows.conftest import Background
+
+pytestmark = pytest.mark.flows
+
+ADD_PREFS = "ALTER TABLE users ADD COLUMN search_preferences jsonb"
+
+
+class FakeMessagesAPI(ThreadingHTTPServer):
+    """Answers every POST /v1/messages with a proposal that adds the source's column."""
+
+    requests: list[dict[str, Any]]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeMessagesAPI
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        length = int(self.headers.get("content-length", "0"))
+        self.server.requests.append(json.loads(self.rfile.read(length)))
+        proposal = {"statements": [ADD_PREFS], "rationale": "both columns are kept",
+                    "preserved_intents": ["oauth", "search_prefs"], "confidence": 0.9}
+        body = json.dumps({"id": "msg_test", "type": "message", "role": "assistant", "model": "claude-test-1",
+                           "content": [{"type": "text", "text": json.dumps(proposal)}], "stop_reason": "end_turn",
+                           "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 10}}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def fake_anthropic(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMessagesAPI]:
+    server = FakeMessagesAPI(("127.0.0.1", 0), _Handler)
+    server.requests = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("PGGIT_LLM_MODEL", "claude-test-1")
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _columns(dsn: str) -> set[str]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return {str(r[0]) for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND table_name = 'users'").fetchall()}
+
+
+def test_the_llm_resolves_a_warning_conflict_and_the_merge_completes(db: str, migrations_dir: Path,
+                                                                     fake_anthropic: FakeMessagesAPI) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id integer PRIMARY KEY, email text)")
+        conn.execute("SELECT pggit.commit('users', 'test')")
+    oauth = service.register_intent(db, "claude-auth", "oauth", ["ALTER TABLE users ADD COLUMN oauth_provider text"],
+                                    ["users"], "medium").intent
+    service.start_work(db, oauth.id)
+    service.apply_changes(db, oauth.id, ["ALTER TABLE users ADD COLUMN oauth_provider text"], "oauth")
+
+    def run() -> State[Any]:
+        state: State[Any] = agent_change_flow(
+            agent_id="local-llm-search", feature_name="search_prefs", schema_changes=[ADD_PREFS],
+            tables_affected=["users"], resolver="anthropic", require_review=False, auto_resolve=False, dsn=db,
+            migrations_dir=str(migrations_dir), return_state=True)
+        return state
+
+    with psycopg.connect(db) as blocker:  # hold the search branch's table until oauth has reached main
+        running = Background(run).start()
+        deadline = time.monotonic() + 60
+        physical = None
+        while physical is None and time.monotonic() < deadline:
+            row = blocker.execute(
+                "SELECT s.physical_schema FROM pggit.intents i JOIN pggit.branches b ON b.name = i.branch_name "
+                "AND b.status <> 'deleted' JOIN pggit.branch_schemas s ON s.branch_id = b.id "
+                "WHERE i.agent_id = 'local-llm-search' AND i.status = 'registered'").fetchone()
+            blocker.commit()
+            physical = None if row is None else str(row[0])
+            time.sleep(0.05)
+        assert physical is not None
+        blocker.execute(sql.SQL("LOCK TABLE {}.users IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(physical)))
+        assert service.merge_intent(db, oauth.id, auto_resolve=False).merged
+        service.finish_intent(db, oauth.id)
+        blocker.commit()  # the search agent's DDL now runs on its (stale) branch
+        state = running.join()
+
+    assert state.is_completed(), state.message
+    assert state.result().outcome == "merged"
+    assert {"oauth_provider", "search_preferences"} <= _columns(db)
+    assert len(fake_anthropic.requests) == 1
+    prompt = fake_anthropic.requests[0]["messages"][0]["content"]
+    assert "search_preferences" in prompt and "oauth_provider" in prompt
+    with psycopg.connect(db, autocommit=True) as conn:
+        resolved = conn.execute("SELECT resolved, resolution, proposal->>'status' FROM pggit.conflicts "
+                                "WHERE source_branch LIKE 'agent/local-llm-search%'").fetchall()
+    assert resolved and all(r[0] and r[1] == "custom" and r[2] == "applied" for r in resolved)
