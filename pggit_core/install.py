@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -43,6 +44,21 @@ def package_version() -> int:
     return manifest()[0]
 
 
+def package_checksum() -> str:
+    """sha256 over the manifest and every file it lists: what this package would install."""
+    version, files = manifest()
+    digest = hashlib.sha256(f"{version}\n".encode())
+    for name in ["manifest.toml", *files]:
+        digest.update(name.encode() + b"\0" + (sql_dir() / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _installed_checksum(conn: psycopg.Connection[tuple[object, ...]]) -> str | None:
+    row = conn.execute(
+        "SELECT to_jsonb(s) ->> 'checksum' FROM pggit.schema_version s WHERE component = 'pggit'").fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
 def installed_version(conn: psycopg.Connection[tuple[object, ...]]) -> int | None:
     row = conn.execute("SELECT to_regclass('pggit.schema_version') IS NOT NULL").fetchone()
     if not row or not row[0]:
@@ -59,7 +75,10 @@ def require_installed(conn: psycopg.Connection[tuple[object, ...]]) -> int:
 
 
 def install(conn: psycopg.Connection[tuple[object, ...]], *, set_search_path: bool = True) -> InstallResult:
-    """Install or upgrade in one transaction; a no-op when the database is already current."""
+    """Install or upgrade in one transaction; a no-op when the database is already current.
+
+    Current means the same schema version *and* the same file checksum: a database installed from a
+    development copy whose SQL has changed since is refreshed (the files are idempotent)."""
     version, files = manifest()
     directory = sql_dir()
     with conn.transaction():
@@ -70,7 +89,8 @@ def install(conn: psycopg.Connection[tuple[object, ...]], *, set_search_path: bo
                 f"this database has pggit schema version {previous}, newer than this package's {version}",
                 hint="upgrade pggit-flows before using it on this database",
             )
-        if previous == version:
+        checksum = package_checksum()
+        if previous == version and _installed_checksum(conn) == checksum:
             return InstallResult(previous, version, False)
         # pggit's own DDL is neither guarded nor captured (see sql/capture.sql, pggit.internal).
         conn.execute("SELECT set_config('pggit.internal', 'on', true)")
@@ -82,9 +102,10 @@ def install(conn: psycopg.Connection[tuple[object, ...]], *, set_search_path: bo
                 raise InstallError(f"installing {name} failed: {exc}".strip(),
                                    hint="nothing was installed; fix the cause and run `pggit init` again") from exc
         conn.execute(
-            "INSERT INTO pggit.schema_version (component, version) VALUES ('pggit', %s) "
-            "ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version, upgraded_at = now()",
-            (version,),
+            "INSERT INTO pggit.schema_version (component, version, checksum) VALUES ('pggit', %s, %s) "
+            "ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version, checksum = EXCLUDED.checksum, "
+            "upgraded_at = now()",
+            (version, checksum),
         )
         conn.execute(
             "INSERT INTO pggit.schema_history (from_version, to_version) VALUES (%s, %s)", (previous, version)

@@ -43,10 +43,13 @@ if [ ! -x .venv/bin/python ]; then
     echo "== creating .venv"
     "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import pggit_core, prefect, pytest" >/dev/null 2>&1 || [ pyproject.toml -nt .venv/.installed ]; then
+if ! .venv/bin/python -c "import pggit_core, prefect, pytest" >/dev/null 2>&1 || [ pyproject.toml -nt .venv/.installed ] \
+        || [ constraints.txt -nt .venv/.installed ]; then
     echo "== installing pggit-flows and its dependencies into .venv"
     .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-    .venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+    # constraints.txt pins every transitive package to versions known to work together (refresh it with
+    # `.venv/bin/pip freeze --exclude-editable > constraints.txt` after changing dependencies).
+    .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
     .venv/bin/python -c "import pggit_core, prefect, pytest"
     touch .venv/.installed
 fi

@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS pggit.schema_version (
     installed_at timestamptz NOT NULL DEFAULT now(),
     upgraded_at  timestamptz
 );
+ALTER TABLE pggit.schema_version ADD COLUMN IF NOT EXISTS checksum text;
 
 CREATE TABLE IF NOT EXISTS pggit.schema_history (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

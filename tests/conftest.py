@@ -68,6 +68,11 @@ def _fresh_database(admin_dsn: str, template: str | None) -> Iterator[str]:
         create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(create)
+        if template:
+            # Database-level settings are not cloned from a template: give the copy what `pggit init`
+            # gives a database, so the seed's unqualified names (pggit_agent_intents, ...) resolve.
+            conn.execute(sql.SQL('ALTER DATABASE {} SET search_path = "$user", public, pggit').format(
+                sql.Identifier(name)))
     try:
         yield _dsn_for(admin_dsn, name)
     finally:

@@ -85,3 +85,14 @@ def test_failed_install_leaves_nothing(empty_db: str, monkeypatch: pytest.Monkey
         with pytest.raises(InstallError, match="nothing was installed"):
             install.install(conn)
         assert conn.execute("SELECT to_regnamespace('pggit')").fetchone() == (None,)
+
+
+def test_changed_sql_files_refresh_a_database_of_the_same_version(empty_db: str) -> None:
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        install.install(conn)
+        conn.execute("UPDATE pggit.schema_version SET checksum = 'from-an-older-checkout'")
+        conn.execute("DROP VIEW pggit.pggit_table_locks")
+        result = install.install(conn)
+        assert result.changed and result.previous_version == result.version
+        assert conn.execute("SELECT to_regclass('pggit.pggit_table_locks') IS NOT NULL").fetchone() == (True,)
+        assert install.install(conn).changed is False

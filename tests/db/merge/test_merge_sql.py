@@ -273,8 +273,8 @@ def test_rename_against_alter_names_the_rename(users_db: Conn) -> None:
     assert snapshot(conn) == before
     for other in stopped["conflicts"]:
         conn.execute("SELECT pggit.resolve_conflict(%s, 'ours')", (other["id"],))
-    conn.execute("SELECT pggit.resolve_conflict(%s, 'custom', 'ALTER TABLE accounts ADD COLUMN last_login timestamptz')",
-                 (conflict["id"],))
+    conn.execute("SELECT pggit.resolve_conflict(%s, 'custom', %s)",
+                 (conflict["id"], "ALTER TABLE accounts ADD COLUMN last_login timestamptz"))
     done = merge(conn, "agent/a")
     assert done["result"] == "merged"
     assert "last_login" in snapshot(conn)["objects"]["table:public.accounts"]["columns"]
