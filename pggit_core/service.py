@@ -31,6 +31,7 @@ from pggit_core.errors import (
 from pggit_core.intents import LIVE_STATUSES
 from pggit_core.migrations import MigrationGenerator
 from pggit_core.resolution import ResolutionPolicy
+from pggit_core.store import conflicts as conflict_store
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
@@ -258,11 +259,11 @@ def _conflict_view(conflict: IntentConflict) -> IntentConflictView:
 
 
 def _merge_conflict_views(conn: Conn, source: str, target: str = MAIN) -> tuple[MergeConflictView, ...]:
-    rows = conn.execute(
-        "SELECT id, object_key, conflict_type, severity, advice, resolved FROM pggit.conflicts "
-        "WHERE source_branch = %s AND target_branch = %s AND NOT resolved ORDER BY id", (source, target)).fetchall()
-    return tuple(MergeConflictView(id=int(str(r[0])), object_key=str(r[1]), conflict_type=str(r[2]),
-                                   severity=str(r[3]), advice=str(r[4] or ""), resolved=bool(r[5])) for r in rows)
+    """The open merge conflicts of ``source`` into ``target``."""
+    return tuple(MergeConflictView(id=int(r["id"]), object_key=str(r["object_key"]),
+                                   conflict_type=str(r["conflict_type"]), severity=str(r["severity"]),
+                                   advice=str(r["advice"] or ""), resolved=bool(r["resolved"]))
+                 for r in conflict_store.list_conflicts(conn, source=source, target=target))
 
 
 def _branch_live(conn: Conn, name: str) -> bool:
