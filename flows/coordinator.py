@@ -122,6 +122,9 @@ def coordinator(
     if migration is not None:
         create_markdown_artifact(key="coordinator-demo-migration", markdown=reports.migration_markdown(migration),
                                  description="The production migration of the demo")
+        logger.info("migration written: %s", ", ".join(f for f in migration.files if f.endswith(".sql")))
+    logger.info("the runs, their diffs, conflicts and the migration are artifacts in the Prefect UI "
+                "(`prefect server start`, then http://127.0.0.1:4200)")
     final = (intents.get_intent(target, architecture.id), intents.get_intent(target, indexes.id))
     return CoordinatorResult(dsn=target, intents=final, conflicts_resolved=resolved, merge_ids=merge_ids,
                              migration=migration)
