@@ -121,6 +121,11 @@ def test_rejected_review_abandons_the_intent_and_drops_its_branch(db: str, migra
     _setup_main(db)
     running = _start(db, migrations_dir, "rejected_feature")
     run_id = _paused_run_of(db, "rejected_feature")
+    with pytest.raises(Exception, match="approved"):  # the form's schema refuses it; the run stays paused
+        resume_flow_run(run_id, run_input={"approved": "perhaps", "comment": "unsure"})
+    with get_client(sync_client=True) as client:
+        still = client.read_flow_run(run_id)
+    assert still.state is not None and still.state.is_paused()
     resume_flow_run(run_id, run_input={"approved": False, "comment": "use a separate table", "reviewer": "bo"})
     state = running.join()
     assert state.is_completed(), state.message
