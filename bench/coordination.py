@@ -105,6 +105,9 @@ from pggit_core.coordination import IntentRegistry
 dsn, index, go = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 conn = psycopg.connect(dsn, autocommit=True)
 registry = IntentRegistry(conn, create_branches=False)
+from pggit_core.footprint import build
+build(["ALTER TABLE warm_up ADD COLUMN x int"])  # a long-lived agent has its parser warm
+conn.execute("SELECT 1")
 open(go + f".ready{index}", "w").close()
 while not os.path.exists(go):
     time.sleep(0.0005)
@@ -141,6 +144,16 @@ def race(dsn: str, agents: int) -> None:
             "ON i.id = c.intent_id WHERE i.agent_id LIKE 'race-%' AND c.other_intent_id IS NOT NULL").fetchall()}
     lost = [p for p in itertools.combinations(ids, 2) if frozenset(p) not in pairs]
     print(f"{agents} agents at once (same hot table): wall {wall * 1000:.0f} ms, {_percentiles(latencies)}")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        registry = IntentRegistry(conn, create_branches=False)
+        start = time.perf_counter()
+        for i in range(agents):
+            registry.register(f"seq-{i}", "f", [f"ALTER TABLE seqhot ADD COLUMN c{i % 8} int",
+                                                f"ALTER TABLE seqhot{i % 4} ADD COLUMN x{i} int"],
+                              ["seqhot", f"seqhot{i % 4}"])
+        chain = time.perf_counter() - start
+    print(f"  the same {agents} registrations one after another from one process: {chain * 1000:.0f} ms "
+          "(the floor of the serialized chain; the rest above is process scheduling on a shared machine)")
     print(f"  overlapping pairs {agents * (agents - 1) // 2}, pairs with a recorded conflict {len(pairs)}, "
           f"lost conflicts {len(lost)}")
 

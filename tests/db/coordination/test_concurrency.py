@@ -20,6 +20,9 @@ dsn, index, go, branches = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[
 conn = psycopg.connect(dsn, autocommit=True)
 registry = IntentRegistry(conn, create_branches=branches, dry_run=False)
 column = f"c{index % 8}"
+from pggit_core.footprint import build
+build(["ALTER TABLE warm_up ADD COLUMN x int"])  # a long-lived agent has its parser warm
+conn.execute("SELECT 1")
 open(go + f".ready{index}", "w").close()
 while not os.path.exists(go):
     time.sleep(0.001)
