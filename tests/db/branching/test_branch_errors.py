@@ -102,3 +102,17 @@ def test_clean_branch_deletes_without_force(kitchen: Conn) -> None:
     branching.delete_branch(kitchen, "agent/clean")
     status = kitchen.execute("SELECT status, deleted_at IS NOT NULL FROM pggit.branches WHERE name = 'agent/clean'")
     assert status.fetchone() == ("deleted", True)
+
+
+def test_merged_branch_deletes_without_force(kitchen: Conn) -> None:
+    branching.create_branch(kitchen, "agent/done")
+    kitchen.execute("SELECT pggit.checkout('agent/done')")
+    kitchen.execute("ALTER TABLE users ADD COLUMN merged_col int")
+    kitchen.execute("SELECT pggit.commit('add merged_col')")
+    kitchen.execute("SELECT pggit.checkout('main')")
+    with pytest.raises(errors.BranchError, match="not merged"):
+        branching.delete_branch(kitchen, "agent/done")
+    kitchen.execute("SELECT pggit.merge('agent/done', 'main')")
+    assert "merged_col" in snapshot(kitchen)["objects"]["table:public.users"]["columns"]
+    branching.delete_branch(kitchen, "agent/done")
+    assert [b.name for b in branching.list_branches(kitchen)] == ["main"]
