@@ -137,7 +137,7 @@ def agent_change_flow(
 
     preview = work.preview_merge(target, intent.id, auto_resolve)
     if preview.conflicts and resolver != "none":
-        resolution = work.resolve_with_llm(target, intent.id, resolver, auto_resolve)
+        resolution = work.resolve_with_llm(target, intent.id, resolver)
         logger.info("LLM resolution: applied %s, waiting for a human %s%s", list(resolution.applied),
                     list(resolution.awaiting_human),
                     f" ({resolution.unavailable_reason})" if resolution.unavailable_reason else "")

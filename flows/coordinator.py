@@ -63,7 +63,7 @@ def _run_agent(target: str, intent: IntentView, statements: list[str], auto_reso
     logger.info("%s committed %s statements on %s", intent.agent_id, done.statements_applied, done.branch_name)
     preview = work.preview_merge(target, intent.id, auto_resolve)
     if preview.conflicts and resolver != "none":
-        work.resolve_with_llm(target, intent.id, resolver, auto_resolve)
+        work.resolve_with_llm(target, intent.id, resolver)
     packet = work.review_packet(target, intent.id)
     create_markdown_artifact(key=reports.artifact_key(intent.id, "diff"), markdown=reports.diff_markdown(packet),
                              description=f"Diff main..{intent.branch_name}")

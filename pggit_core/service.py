@@ -517,7 +517,8 @@ def merge_intent(dsn: str, intent_id: int, *, auto_resolve: bool) -> MergeOutcom
         return _merge(conn, IntentRegistry(conn).get(intent_id), auto_resolve)
 
 
-def resolve_with_llm(dsn: str, intent_id: int, resolver: str, *, auto_resolve: bool) -> ResolutionOutcome:
+def resolve_with_llm(dsn: str, intent_id: int, resolver: str, *,
+                     auto_apply_errors: bool = False) -> ResolutionOutcome:
     """Let the named resolver propose resolutions of the intent's open merge conflicts (validated on a scratch
     branch, applied by policy); without a usable resolver they stay for human review."""
     with _db(dsn) as conn:
@@ -533,7 +534,10 @@ def resolve_with_llm(dsn: str, intent_id: int, resolver: str, *, auto_resolve: b
             raise InvalidInput(f"unknown resolver {resolver!r}", hint="use none or anthropic")
         else:
             unavailable = "no resolver configured"
-        policy = ResolutionPolicy(auto_apply=frozenset({"WARNING", "ERROR"}) if auto_resolve
+        # Validated proposals for WARNING conflicts apply by themselves; ERROR ones wait for a person
+        # (the review pause) unless the operator configured otherwise. `auto_resolve` (the merge's safe
+        # cases) deliberately does not widen this.
+        policy = ResolutionPolicy(auto_apply=frozenset({"WARNING", "ERROR"}) if auto_apply_errors
                                   else frozenset({"WARNING"}))
         outcomes = resolution.resolve_all(conn, intent.branch_name, MAIN, chosen, policy,
                                           unavailable_reason=unavailable)

@@ -25,5 +25,5 @@ def preview_merge(dsn: str, intent_id: int, auto_resolve: bool) -> MergeOutcome:
 
 
 @task(name="resolve-conflicts-with-llm", **TASK_OPTIONS)
-def resolve_with_llm(dsn: str, intent_id: int, resolver: str, auto_resolve: bool) -> ResolutionOutcome:
-    return service.resolve_with_llm(dsn, intent_id, resolver, auto_resolve=auto_resolve)
+def resolve_with_llm(dsn: str, intent_id: int, resolver: str, auto_apply_errors: bool = False) -> ResolutionOutcome:
+    return service.resolve_with_llm(dsn, intent_id, resolver, auto_apply_errors=auto_apply_errors)

@@ -103,7 +103,7 @@ def test_merge_conflicts_mark_the_intent_conflicted_and_keep_main(db: str, migra
                           "gpt-email: email_length")
     preview = service.preview_merge(db, registration.intent.id, auto_resolve=False)
     assert preview.conflicts and not preview.merged
-    outcome = service.resolve_with_llm(db, registration.intent.id, "anthropic", auto_resolve=False)
+    outcome = service.resolve_with_llm(db, registration.intent.id, "anthropic")
     assert outcome.unavailable_reason and not outcome.applied
     assert set(outcome.awaiting_human) == {c.id for c in preview.conflicts}
     packet = service.review_packet(db, registration.intent.id)
