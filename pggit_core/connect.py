@@ -41,6 +41,13 @@ def connection(dsn: str | None = None) -> Iterator[psycopg.Connection[tuple[obje
         conn.close()
 
 
+def with_database(dsn: str, database: str) -> str:
+    """The same DSN pointing at another database on the same server."""
+    params = psycopg.conninfo.conninfo_to_dict(dsn)
+    params["dbname"] = database
+    return psycopg.conninfo.make_conninfo("", **{k: v for k, v in params.items() if v is not None})
+
+
 def redact(dsn: str) -> str:
     """The DSN without its password, for messages."""
     try:

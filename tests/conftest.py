@@ -15,6 +15,7 @@ import pytest
 from psycopg import sql
 
 from pggit_core import install
+from pggit_core.connect import with_database
 from pggit_core.server import EmbeddedServer
 
 _counter = itertools.count()
@@ -41,12 +42,6 @@ def admin_dsn() -> Iterator[str]:
         server.destroy()
 
 
-def _dsn_for(admin: str, database: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = database
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
-
-
 @pytest.fixture(scope="session")
 def template_db(admin_dsn: str) -> Iterator[str]:
     """A database with pggit installed, cloned by every test that needs one."""
@@ -54,7 +49,7 @@ def template_db(admin_dsn: str) -> Iterator[str]:
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    with psycopg.connect(_dsn_for(admin_dsn, name), autocommit=True) as conn:
+    with psycopg.connect(with_database(admin_dsn, name), autocommit=True) as conn:
         install.install(conn)
     yield name
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
@@ -74,7 +69,7 @@ def _fresh_database(admin_dsn: str, template: str | None) -> Iterator[str]:
             conn.execute(sql.SQL('ALTER DATABASE {} SET search_path = "$user", public, pggit').format(
                 sql.Identifier(name)))
     try:
-        yield _dsn_for(admin_dsn, name)
+        yield with_database(admin_dsn, name)
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
