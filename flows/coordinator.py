@@ -88,11 +88,13 @@ def _run_agent(target: str, intent: IntentView, statements: list[str], auto_reso
 def coordinator(
     dsn: str | None = None,
     database: Annotated[str, Field(pattern=r"^pggit_demo[a-z0-9_]*$", max_length=63)] = DEMO_DATABASE,
-    migrations_dir: Annotated[str, Field(min_length=1)] = "db/migrations",
+    migrations_dir: Annotated[str, Field(min_length=1)] | None = None,
     resolver: Literal["none", "anthropic"] = "none",
     auto_resolve: bool = True,
 ) -> CoordinatorResult:
-    """Run the scenario on a fresh demo database (dropped and recreated each run)."""
+    """Run the scenario on a fresh demo database (dropped and recreated each run). The migration goes to
+    ``migrations_dir``, or by default to the demo's own folder (``.pggit/demo/<database>/migrations``),
+    which is emptied each run like the database it belongs to."""
     logger = get_run_logger()
     run_id = str(flow_run.get_id()) if flow_run.get_id() else None
     target = intents.prepare_demo_database(dsn, database)
@@ -118,7 +120,8 @@ def coordinator(
         _run_agent(target, architecture, ARCHITECTURE[2], auto_resolve, resolver),
         _run_agent(target, indexes, INDEXES[2], auto_resolve, resolver),
     )
-    migration = merging.generate_migration(target, "auth_feature", migrations_dir)
+    out_dir = migrations_dir or intents.fresh_demo_migrations_dir(database)
+    migration = merging.generate_migration(target, "auth_feature", out_dir)
     if migration is not None:
         create_markdown_artifact(key="coordinator-demo-migration", markdown=reports.migration_markdown(migration),
                                  description="The production migration of the demo")

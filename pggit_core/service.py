@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from pggit_core import diff, install, merge, resolution
 from pggit_core.advisor import AnthropicResolver, ConflictResolver
 from pggit_core.client import PgGitClient
-from pggit_core.connect import connection, resolve_dsn
+from pggit_core.connect import connection, resolve_dsn, with_database
 from pggit_core.coordination import Intent, IntentConflict, IntentRegistry, IntentStatus, RiskLevel
 from pggit_core.errors import (
     ConfigError,
@@ -688,9 +689,19 @@ def prepare_demo_database(dsn: str | None, database: str) -> str:
     with connection(admin) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = database
-    target = psycopg.conninfo.make_conninfo("", **{k: str(v) for k, v in params.items() if v is not None})
+    target = with_database(admin, database)
     with connection(target) as conn:
         install.install(conn)
     return target
+
+
+def fresh_demo_migrations_dir(database: str) -> str:
+    """The demo's own migrations folder, ``.pggit/demo/<database>/migrations``, emptied: its migrations
+    belong to the demo database, which every run recreates, so a previous run's would never apply."""
+    if not DEMO_DATABASE_RE.match(database):
+        raise InvalidInput(f"{database!r} is not a demo database name", hint="use a name starting with pggit_demo")
+    folder = (Path.cwd() / ".pggit" / "demo" / database / "migrations").absolute()
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return str(folder)

@@ -86,3 +86,8 @@ def blocking_conflicts(dsn: str, intent_id: int) -> tuple[int, ...]:
 @task(name="prepare-demo-database", **TASK_OPTIONS)
 def prepare_demo_database(dsn: str | None, database: str) -> str:
     return service.prepare_demo_database(dsn, database)
+
+
+@task(name="fresh-demo-migrations-dir", **TASK_OPTIONS)
+def fresh_demo_migrations_dir(database: str) -> str:
+    return service.fresh_demo_migrations_dir(database)

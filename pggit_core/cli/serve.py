@@ -78,18 +78,19 @@ def register(app: typer.Typer) -> None:
                                                 help="Server to use (a demo database is created there); "
                                                      "default: the embedded server.")] = None,
         database: Annotated[str, typer.Option(help="Name of the demo database (recreated each run).")] = "pggit_demo",
-        migrations_dir: Annotated[Path, typer.Option("--migrations-dir", help="Where the migration is written.")]
-        = Path("db/migrations"),
+        migrations_dir: Annotated[Path | None, typer.Option(
+            "--migrations-dir", help="Where the migration is written; default: the demo's own folder "
+                                     ".pggit/demo/<database>/migrations, emptied each run.")] = None,
         resolver: Annotated[Resolver, typer.Option(help="anthropic needs ANTHROPIC_API_KEY.")] = Resolver.none,
         format: Annotated[Format, typer.Option("--format", help="table for people, json for agents.")] = Format.table,
     ) -> None:
         """Run the coordinator demo: two agents, a conflict found at registration, merges in order, a migration."""
-        out_dir = migrations_dir if migrations_dir.is_absolute() else Path.cwd() / migrations_dir
+        out_dir = None if migrations_dir is None else str(migrations_dir.absolute())
         _enter_repository()
         from flows.coordinator import coordinator
 
         choice: Literal["none", "anthropic"] = "anthropic" if resolver is Resolver.anthropic else "none"
-        result: Any = coordinator(dsn=dsn, database=database, migrations_dir=str(out_dir), resolver=choice)
+        result: Any = coordinator(dsn=dsn, database=database, migrations_dir=out_dir, resolver=choice)
         if format is Format.json:
             print_json(result)
             return

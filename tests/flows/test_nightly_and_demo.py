@@ -107,6 +107,20 @@ def test_coordinator_demo_runs_the_seed_scenario(admin_dsn: str, demo_database: 
     assert live_branches is not None and live_branches[0] == 1  # only main is left
 
 
+def test_coordinator_demo_runs_again_into_its_own_folder(admin_dsn: str, demo_database: str, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's main command is run more than once: each run recreates the demo database and the
+    demo's own migrations folder, so the second run succeeds as the first did."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / ".pggit" / "demo" / demo_database / "migrations"
+    for _ in range(2):
+        result = coordinator(dsn=admin_dsn, database=demo_database)
+        assert result.migration is not None
+        written = [Path(f) for f in result.migration.files if f.endswith(".sql")]
+        assert written and all(f.parent == folder for f in written)
+        assert len(list(folder.glob("*.up.sql"))) == 1
+
+
 def test_dependency_order_puts_the_creator_first(db: str) -> None:
     index = service.register_intent(db, "local-llm", "orders_index",
                                     ["CREATE INDEX idx_orders_user ON orders (user_id)"], ["orders"], "low").intent
