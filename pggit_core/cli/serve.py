@@ -101,7 +101,8 @@ def register(app: typer.Typer) -> None:
         console.print(f"  merges into main, in dependency order: {list(result.merge_ids)}")
         if result.migration is not None:
             sql_files = [f for f in result.migration.files if f.endswith(".sql")]
-            console.print(f"  migration written to {out_dir}:", soft_wrap=True)
+            folder = Path(sql_files[0]).parent if sql_files else out_dir
+            console.print(f"  migration written to {folder}:", soft_wrap=True, highlight=False)
             for name in sql_files:
                 console.print(f"    {name}", soft_wrap=True, highlight=False)
         console.print(f"  demo database: {redact(result.dsn)}", soft_wrap=True, highlight=False)
@@ -112,4 +113,5 @@ def register(app: typer.Typer) -> None:
             console.print(f"\nSee the runs and artifacts in the Prefect UI of {api.removesuffix('/api')}.")
         else:
             console.print("\nSee the runs and their artifacts (diffs, conflicts, migration) in the Prefect UI:\n"
-                          "  prefect server start      # then open http://127.0.0.1:4200")
+                          "  .venv/bin/prefect server start      # then open http://127.0.0.1:4200",
+                          soft_wrap=True, highlight=False)
