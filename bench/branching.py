@@ -14,55 +14,13 @@ import argparse
 import json
 import os
 import statistics
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
-
-from pggit_core import install
-from pggit_core.server import EmbeddedServer
-
-Conn = psycopg.Connection[tuple[Any, ...]]
-
-
-@contextmanager
-def admin_dsn() -> Iterator[str]:
-    given = os.environ.get("PGGIT_DSN")
-    if given:
-        yield given
-        return
-    base = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
-    server = EmbeddedServer(base / f"pggit-bench-branching-{os.getpid()}", fast=True)
-    info = server.start()
-    try:
-        yield info.dsn_for("postgres")
-    finally:
-        server.destroy()
-
-
-def dsn_for(admin: str, database: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = database
-    return psycopg.conninfo.make_conninfo("", **{k: v for k, v in params.items() if v is not None})
-
-
-@contextmanager
-def scratch_database(admin: str, name: str) -> Iterator[Conn]:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        with psycopg.connect(dsn_for(admin, name), autocommit=True) as conn:
-            install.install(conn)
-            yield conn
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+from support import Conn, admin_dsn, scratch_pggit
 
 
 def build_schema(conn: Conn, tables: int) -> int:
@@ -115,7 +73,7 @@ def median(values: list[float]) -> float | None:
 
 
 def bench_size(admin: str, tables: int, rounds: int) -> dict[str, Any]:
-    with scratch_database(admin, f"pggit_bench_branching_{tables}") as conn:
+    with scratch_pggit(admin, f"pggit_bench_branching_{tables}") as conn:
         objects = build_schema(conn, tables)
         conn.execute("SELECT pggit.commit('schema')")
         cpu: dict[str, list[float]] = {k: [] for k in ("snapshot", "create", "diff_docs", "diff_live")}
@@ -154,7 +112,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     results = []
-    with admin_dsn() as admin:
+    with admin_dsn("branching") as admin:
         for size in (int(s) for s in args.sizes.split(",")):
             result = bench_size(admin, size, args.rounds)
             results.append(result)

@@ -10,18 +10,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import psycopg
-from psycopg import sql
+from support import admin_dsn, scratch_database
 
 from pggit_core import install
-from pggit_core.server import EmbeddedServer
 
 # One round: a table's life, five DDL commands (the {n} makes every round's names new).
 ROUND = [
@@ -31,39 +26,6 @@ ROUND = [
     ("comment", "COMMENT ON TABLE bench_{n} IS 'round {n}'"),
     ("drop table", "DROP TABLE bench_{n}"),
 ]
-
-
-@contextmanager
-def admin_dsn() -> Iterator[str]:
-    given = os.environ.get("PGGIT_DSN")
-    if given:
-        yield given
-        return
-    base = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
-    server = EmbeddedServer(base / f"pggit-bench-capture-{os.getpid()}", fast=True)
-    info = server.start()
-    try:
-        yield info.dsn_for("postgres")
-    finally:
-        server.destroy()
-
-
-def dsn_for(admin: str, database: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = database
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
-
-
-@contextmanager
-def scratch_database(admin: str, name: str) -> Iterator[str]:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield dsn_for(admin, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def run_rounds(conn: psycopg.Connection[tuple[object, ...]], rounds: int, offset: int) -> dict[str, list[float]]:
@@ -114,7 +76,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="alternating runs per database")
     args = parser.parse_args()
 
-    with admin_dsn() as admin, \
+    with admin_dsn("capture") as admin, \
             scratch_database(admin, "pggit_bench_plain") as plain, \
             scratch_database(admin, "pggit_bench_pggit") as tracked:
         with psycopg.connect(tracked, autocommit=True) as conn:

@@ -20,18 +20,13 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from support import scratch_database
 
 from pggit_core import install
 from pggit_core.connect import resolve_dsn
 from pggit_core.coordination import IntentRegistry
 
 TABLES = 1000  # tables intents talk about (they need not exist: intents describe a future state)
-
-
-def _dsn_for(admin: str, database: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = database
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -168,12 +163,7 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs "
           "(figures are only meaningful on an otherwise idle machine)")
     admin = resolve_dsn(args.dsn)
-    name = "pggit_bench_coordination"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dsn = _dsn_for(admin, name)
-    try:
+    with scratch_database(admin, "pggit_bench_coordination") as dsn:
         with psycopg.connect(dsn, autocommit=True) as conn:
             install.install(conn)
             rng = random.Random(7)
@@ -183,9 +173,6 @@ def main() -> None:
             measure(conn, args.samples, rng)
         race(dsn, args.agents)
         print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ Runs its own throwaway PostgreSQL (on /dev/shm when possible) and a temporary Pr
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -18,28 +17,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from support import embedded_admin_dsn, recreate_database  # noqa: E402
+
 from pggit_core import install, service  # noqa: E402
-from pggit_core.server import EmbeddedServer  # noqa: E402
 
 BASE = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL)"
 
 
-def _home() -> Path:
-    base = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
-    return base / f"pggit-bench-flows-{os.getpid()}"
-
-
 def _fresh(admin: str, name: str) -> str:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = name
-    dsn = psycopg.conninfo.make_conninfo("", **{k: str(v) for k, v in params.items() if v is not None})
+    dsn = recreate_database(admin, name)
     with psycopg.connect(dsn, autocommit=True) as conn:
         install.install(conn)
         conn.execute(BASE)
@@ -80,11 +69,8 @@ def main() -> None:
     from flows.agent_lifecycle import agent_change_flow
     from flows.nightly_merge import nightly_merge
 
-    server = EmbeddedServer(_home(), fast=True)
-    info = server.start()
-    admin = info.dsn_for("postgres")
-    out = tempfile.mkdtemp(prefix="pggit-bench-migrations-")
-    try:
+    with embedded_admin_dsn("flows") as admin:
+        out = tempfile.mkdtemp(prefix="pggit-bench-migrations-")
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             started = time.perf_counter()
             with prefect_test_harness(server_startup_timeout=180):
@@ -123,8 +109,6 @@ def main() -> None:
                 print(f"nightly merge of {args.intents} intents: {elapsed:.2f} s ({merged} merged, "
                       f"{elapsed / max(1, merged):.2f} s per intent), migration "
                       f"{', '.join(f for f in result.migration_files if f.endswith('.up.sql'))}")
-    finally:
-        server.destroy()
 
 
 if __name__ == "__main__":

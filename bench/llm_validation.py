@@ -11,50 +11,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from support import admin_dsn, scratch_database
 
 from pggit_core import install, proposal_check, resolution
-from pggit_core.server import EmbeddedServer
-
-
-@contextmanager
-def admin_dsn() -> Iterator[str]:
-    given = os.environ.get("PGGIT_DSN")
-    if given:
-        yield given
-        return
-    base = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
-    server = EmbeddedServer(base / f"pggit-bench-llm-{os.getpid()}", fast=True)
-    info = server.start()
-    try:
-        yield info.dsn_for("postgres")
-    finally:
-        server.destroy()
-
-
-def dsn_for(admin: str, database: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = database
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
-
-
-@contextmanager
-def database(admin: str, name: str) -> Iterator[str]:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield dsn_for(admin, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def conflict(conn: psycopg.Connection[tuple[object, ...]], tables: int) -> int:
@@ -84,10 +47,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    with admin_dsn() as admin:
+    with admin_dsn("llm") as admin:
         print(f"{'tables':>7} {'check median ms':>16} {'min ms':>8} {'max ms':>8}")
         for size in sizes:
-            with database(admin, f"pggit_bench_llm_{os.getpid()}_{size}") as dsn:
+            with scratch_database(admin, f"pggit_bench_llm_{os.getpid()}_{size}") as dsn:
                 with psycopg.connect(dsn, autocommit=True) as conn:
                     install.install(conn)
                 with psycopg.connect(dsn, autocommit=True) as conn:

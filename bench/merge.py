@@ -13,55 +13,11 @@ import argparse
 import json
 import os
 import statistics
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import psycopg
 from psycopg import sql
-
-from pggit_core import install
-from pggit_core.server import EmbeddedServer
-
-Conn = psycopg.Connection[tuple[Any, ...]]
-
-
-@contextmanager
-def admin_dsn() -> Iterator[str]:
-    given = os.environ.get("PGGIT_DSN")
-    if given:
-        yield given
-        return
-    base = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
-    server = EmbeddedServer(base / f"pggit-bench-merge-{os.getpid()}", fast=True)
-    info = server.start()
-    try:
-        yield info.dsn_for("postgres")
-    finally:
-        server.destroy()
-
-
-def dsn_for(admin: str, database: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = database
-    return psycopg.conninfo.make_conninfo("", **{k: v for k, v in params.items() if v is not None})
-
-
-@contextmanager
-def scratch_database(admin: str, name: str) -> Iterator[Conn]:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        with psycopg.connect(dsn_for(admin, name), autocommit=True) as conn:
-            install.install(conn)
-            yield conn
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+from support import Conn, admin_dsn, scratch_pggit
 
 
 def ident(name: str) -> sql.Identifier:
@@ -117,7 +73,7 @@ def bench_merge(admin: str, tables: int, count: int, rounds: int) -> None:
     times: list[float] = []
     method = ""
     for r in range(rounds):
-        with scratch_database(admin, f"pggit_bench_merge_{os.getpid()}_{count}_{r}") as conn:
+        with scratch_pggit(admin, f"pggit_bench_merge_{os.getpid()}_{count}_{r}") as conn:
             build_schema(conn, tables)
             conn.execute("SELECT pggit.create_branch('agent/bench')")
             on_branch(conn, "agent/bench", branch_statements(count, tables, "b"))
@@ -134,7 +90,7 @@ def bench_conflicts(admin: str, tables: int, touched: int, rounds: int) -> None:
     pure: list[float] = []
     found = 0
     for r in range(rounds):
-        with scratch_database(admin, f"pggit_bench_conflicts_{os.getpid()}_{r}") as conn:
+        with scratch_pggit(admin, f"pggit_bench_conflicts_{os.getpid()}_{r}") as conn:
             build_schema(conn, tables)
             conn.execute("SELECT pggit.create_branch('agent/a')")
             conn.execute("SELECT pggit.create_branch('agent/b')")
@@ -164,7 +120,7 @@ def main() -> None:
     parser.add_argument("--tables", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    with admin_dsn() as admin:
+    with admin_dsn("merge") as admin:
         for count in (10, 100):
             bench_merge(admin, args.tables, count, args.rounds)
         bench_conflicts(admin, args.tables, 100, args.rounds)

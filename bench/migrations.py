@@ -12,37 +12,14 @@ import argparse
 import os
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from support import admin_dsn, scratch_database
 
 from pggit_core import install, migration_apply, migration_files
 from pggit_core.migrations import MigrationGenerator
-from pggit_core.server import EmbeddedServer
-
-
-@contextmanager
-def admin_dsn() -> Iterator[str]:
-    given = os.environ.get("PGGIT_DSN")
-    if given:
-        yield given
-        return
-    base = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
-    server = EmbeddedServer(base / f"pggit-bench-migrations-{os.getpid()}", fast=True)
-    info = server.start()
-    try:
-        yield info.dsn_for("postgres")
-    finally:
-        server.destroy()
-
-
-def dsn_for(admin: str, database: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = database
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
 
 
 def schema(tables: int) -> list[sql.Composable]:
@@ -79,17 +56,10 @@ def main() -> None:
     parser.add_argument("--tables", type=int, default=200)
     parser.add_argument("--changed", type=int, default=100)
     args = parser.parse_args()
-    with admin_dsn() as admin:
-        names = [f"pggit_bench_mig_src_{os.getpid()}", f"pggit_bench_mig_dst_{os.getpid()}"]
-        with psycopg.connect(admin, autocommit=True) as conn:
-            for name in names:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            run(dsn_for(admin, names[0]), dsn_for(admin, names[1]), args.tables, args.changed)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                for name in names:
-                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with admin_dsn("migrations") as admin, \
+            scratch_database(admin, f"pggit_bench_mig_src_{os.getpid()}") as src_dsn, \
+            scratch_database(admin, f"pggit_bench_mig_dst_{os.getpid()}") as dst_dsn:
+        run(src_dsn, dst_dsn, args.tables, args.changed)
 
 
 def run(src_dsn: str, dst_dsn: str, tables: int, changed: int) -> None:
