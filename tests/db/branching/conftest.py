@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import psycopg
 import pytest
 
 from tests.db.branching.helpers import KITCHEN_SINK, Conn
+from tests.db.support import sessions
 
 
 @pytest.fixture
@@ -20,13 +20,4 @@ def kitchen(conn: Conn) -> Conn:
 @pytest.fixture
 def connect(db: str) -> Iterator[Callable[[], Conn]]:
     """Open extra autocommit sessions to the test database (closed after the test)."""
-    opened: list[Conn] = []
-
-    def factory() -> Conn:
-        c = psycopg.connect(db, autocommit=True)
-        opened.append(c)
-        return c
-
-    yield factory
-    for c in opened:
-        c.close()
+    yield from sessions(db)

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 
+from tests.db.support import sessions
+
 Conn = psycopg.Connection[tuple[object, ...]]
 
 USERS = "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL)"
@@ -24,16 +26,7 @@ def main_db(db: str) -> str:
 @pytest.fixture
 def connect(main_db: str) -> Iterator[Callable[[], Conn]]:
     """Open extra autocommit sessions to the database (closed after the test)."""
-    opened: list[Conn] = []
-
-    def factory() -> Conn:
-        conn = psycopg.connect(main_db, autocommit=True)
-        opened.append(conn)
-        return conn
-
-    yield factory
-    for conn in opened:
-        conn.close()
+    yield from sessions(main_db)
 
 
 @pytest.fixture

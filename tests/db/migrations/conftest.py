@@ -10,13 +10,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from pggit_core.connect import with_database
+
 Conn = psycopg.Connection[tuple[Any, ...]]
-
-
-def _dsn_for(admin: str, database: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(admin)
-    params["dbname"] = database
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})
 
 
 @pytest.fixture
@@ -27,7 +23,7 @@ def target_dsn(admin_dsn: str, template_db: str) -> Iterator[str]:
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
                                                                         sql.Identifier(template_db)))
     try:
-        yield _dsn_for(admin_dsn, name)
+        yield with_database(admin_dsn, name)
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
