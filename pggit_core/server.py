@@ -204,11 +204,14 @@ class EmbeddedServer:
         return stopped
 
     def destroy(self) -> None:
-        """Stop the server and delete its data."""
+        """Stop the server and delete its data and log (and its home folder when nothing else is there)."""
         info = self.read_state()
         self.stop()
         data_dir = Path(info.data_dir) if info else self.home / "pg"
         shutil.rmtree(data_dir, ignore_errors=True)
+        self.log_file.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # other things (a demo's files) may live in home: keep it then
+            self.home.rmdir()
 
     # -- steps ------------------------------------------------------------------------------
     def _reap(self, data_dir: Path) -> None:
