@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from pggit_core.cli.app import app
@@ -11,6 +12,9 @@ from pggit_core.errors import PgGitError
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every PgGitError ends as one clear line (and its hint) with the error's exit code."""
+    # Offline by default: Prefect's client-side analytics honour DO_NOT_TRACK (server-side ones are off
+    # in prefect.toml); a value the user set wins.
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     try:
         # Without standalone mode click returns the code of a `typer.Exit(n)` instead of exiting.
         code = app(args=argv, standalone_mode=False)
