@@ -9,12 +9,19 @@ from pggit_core.cli.app import app
 from pggit_core.cli.output import fail
 from pggit_core.errors import PgGitError
 
+_OFFLINE_PREFECT = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+}
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every PgGitError ends as one clear line (and its hint) with the error's exit code."""
-    # Offline by default: Prefect's client-side analytics honour DO_NOT_TRACK (server-side ones are off
-    # in prefect.toml); a value the user set wins.
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    # Offline by default, from any working directory (prefect.toml is only read from the repository's):
+    # no analytics, and time for a cold temporary Prefect server to start. A value the user set wins.
+    for name, value in _OFFLINE_PREFECT.items():
+        os.environ.setdefault(name, value)
     try:
         # Without standalone mode click returns the code of a `typer.Exit(n)` instead of exiting.
         code = app(args=argv, standalone_mode=False)
