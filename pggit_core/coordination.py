@@ -30,6 +30,7 @@ from pggit_core.intents import (
 from pggit_core.store import intents as store
 from pggit_core.store import locks as lock_store
 from pggit_core.store import partitions as partition_store
+from pggit_core.store.durable import durable
 
 __all__ = ["CheckResult", "ConflictType", "Intent", "IntentConflict", "IntentRegistry", "IntentStatus",
            "RiskLevel", "Severity"]
@@ -98,14 +99,15 @@ def _conflict_value(f: Finding, *, agent_id: str, feature_name: str, intent_id: 
         other_feature_name=f.other.feature_name if f.other else None)
 
 
-class _Rollback(Exception):
-    """Raised inside a check's transaction to undo everything it did."""
-
-
 class IntentRegistry:
     """Intents of agents on one database. ``create_branches``: allocate a real branch per intent (off
     ``base_branch``); ``dry_run``: run the statements on that branch in a rolled-back transaction and read
-    what PostgreSQL touched (needs ``create_branches``)."""
+    what PostgreSQL touched (needs ``create_branches``).
+
+    Every public method is one pggit operation (``store.durable.operation``): all or nothing, and durable
+    when it returns. On a connection that is not autocommit it commits the open transaction when it is done
+    (including what the caller ran before it); inside the caller's ``with conn.transaction()`` block, that
+    block decides. A failing method rolls back its own work only and leaves the connection usable."""
 
     def __init__(self, connection: psycopg.Connection[Any], *, create_branches: bool = True, dry_run: bool = True,
                  base_branch: str = "main") -> None:
@@ -116,6 +118,7 @@ class IntentRegistry:
 
     # ------------------------------------------------------------------------------------------ registration
 
+    @durable
     def register(self, agent_id: str, feature_name: str, schema_changes: Sequence[str] | str,
                  tables_affected: Sequence[str] | str | None = None,
                  risk_level: RiskLevel | str = RiskLevel.MEDIUM, *, description: str | None = None,
@@ -127,6 +130,7 @@ class IntentRegistry:
         assert intent is not None
         return intent
 
+    @durable
     def check(self, agent_id: str, feature_name: str, schema_changes: Sequence[str] | str,
               tables_affected: Sequence[str] | str | None = None,
               risk_level: RiskLevel | str = RiskLevel.MEDIUM, *, agent_type: str | None = None) -> CheckResult:
@@ -154,21 +158,16 @@ class IntentRegistry:
             raise InvalidInput("description must be a string without NUL characters", hint="fix the description")
         footprint = fp.build(changes, declared)
 
-        outcome: list[Intent | CheckResult] = []
         try:
-            with self.conn.transaction():
-                outcome.append(self._in_transaction(agent_id, feature_name, risk, changes, declared, note, kind,
-                                                    footprint, record))
-                if not record:
-                    raise _Rollback()
-        except _Rollback:
-            pass
+            # check(): the same work in a transaction that is always rolled back, so nothing is recorded.
+            with self.conn.transaction(force_rollback=not record):
+                value = self._in_transaction(agent_id, feature_name, risk, changes, declared, note, kind,
+                                             footprint, record)
         except psycopg.Error as exc:
             mapped = from_database_error(exc)
             if mapped is not None:
                 raise mapped from exc
             raise
-        value = outcome[0]
         if isinstance(value, Intent):
             return value, None
         return None, value
@@ -221,13 +220,16 @@ class IntentRegistry:
 
     # ------------------------------------------------------------------------------------------ reading
 
+    @durable
     def get(self, intent_id: int) -> Intent:
         return store.get(self.conn, _id("intent_id", intent_id))
 
+    @durable
     def get_with_conflicts(self, intent_id: int) -> Intent:
         intent = self.get(intent_id)
         return intent.model_copy(update={"conflicts": self.get_conflicts(intent.id)})
 
+    @durable
     def list_intents(self, status_filter: IntentStatus | str | Sequence[IntentStatus | str] | None = None,
                      agent_id: str | None = None) -> list[Intent]:
         if status_filter is None:
@@ -238,17 +240,20 @@ class IntentRegistry:
             statuses = [_status(s) for s in status_filter]
         return store.list_intents(self.conn, statuses, agent_id)
 
+    @durable
     def get_conflicts(self, intent_id: int | None = None, *, unresolved_only: bool = False) -> list[IntentConflict]:
         """Conflicts of an intent (as seen from it: ``other_*`` is the other intent), or of all intents."""
         return store.conflicts(self.conn, None if intent_id is None else _id("intent_id", intent_id),
                                unresolved_only=unresolved_only)
 
+    @durable
     def history(self, intent_id: int) -> list[dict[str, Any]]:
         """The audit trail: every status change with who, when and why."""
         return store.events(self.conn, _id("intent_id", intent_id))
 
     # ------------------------------------------------------------------------------------------ changes
 
+    @durable
     def resolve_conflict(self, conflict_id: int, resolution_notes: str) -> IntentConflict:
         notes = resolution_notes if isinstance(resolution_notes, str) else ""
         if not notes.strip():
@@ -264,38 +269,48 @@ class IntentRegistry:
             raise InvalidInput("the reason contains a NUL character", hint="remove it")
         return store.set_status(self.conn, _id("intent_id", intent_id), status, why)
 
+    @durable
     def mark_in_progress(self, intent_id: int, reason: str | None = None) -> Intent:
         return self._move(intent_id, IntentStatus.IN_PROGRESS, reason)
 
+    @durable
     def mark_completed(self, intent_id: int, reason: str | None = None) -> Intent:
         return self._move(intent_id, IntentStatus.COMPLETED, reason)
 
+    @durable
     def mark_pending_review(self, intent_id: int, reason: str | None = None) -> Intent:
         return self._move(intent_id, IntentStatus.PENDING_REVIEW, reason)
 
+    @durable
     def mark_conflicted(self, intent_id: int, reason: str | None = None) -> Intent:
         return self._move(intent_id, IntentStatus.CONFLICTED, reason)
 
+    @durable
     def mark_merged(self, intent_id: int, reason: str | None = None) -> Intent:
         return self._move(intent_id, IntentStatus.MERGED, reason)
 
+    @durable
     def abandon(self, intent_id: int, reason: str | None = None) -> Intent:
         return self._move(intent_id, IntentStatus.ABANDONED, reason)
 
     # ------------------------------------------------------------------------------------------ locks, partitions
 
+    @durable
     def lock_table(self, table_name: str, agent_id: str, ttl: timedelta | None = None,
                    reason: str | None = None) -> tuple[TableLock, bool]:
         """Take a table lock (the seed's strategy 2); False and the holder's lock when another agent has it."""
         fp.table_key(table_name)
         return lock_store.acquire(self.conn, table_name.strip(), _text("agent_id", agent_id), ttl, reason)
 
+    @durable
     def unlock_table(self, table_name: str, agent_id: str) -> TableLock:
         return lock_store.release(self.conn, table_name.strip(), _text("agent_id", agent_id))
 
+    @durable
     def locks(self) -> list[TableLock]:
         return lock_store.live(self.conn)
 
+    @durable
     def define_partition(self, agent_type: str, owned_tables: Sequence[str],
                          owned_schemas: Sequence[str] = ()) -> None:
         """Give an agent type ownership of tables and schemas (the seed's strategy 3)."""

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pggit_core.errors import InvalidInput, MergeError, StalePlan
 from pggit_core.store import conflicts as conflict_store
 from pggit_core.store import merges as merge_store
+from pggit_core.store.durable import operation
 
 Resolution = Literal["ours", "theirs", "custom"]
 Outcome = Literal["merged", "conflicts", "noop", "failed"]
@@ -130,10 +131,12 @@ class MergeRecord(BaseModel):
 def merge(conn: psycopg.Connection[Any], source: str, target: str = "main", *,
           auto_resolve: bool = False) -> MergeResult:
     """Merge ``source`` into ``target``. Conflicts come back in the result (the target unchanged);
-    a failed apply is recorded in the history, rolled back, then raised as MergeError (PG090)."""
-    raw = merge_store.run_merge(conn, source, target, auto_resolve)
-    open_ids = [int(c["id"]) for c in raw.get("conflicts", [])]
-    rows = {int(r["id"]): r for r in conflict_store.list_conflicts(conn, include_resolved=True, ids=open_ids)}
+    a failed apply is recorded in the history, rolled back, then raised as MergeError (PG090). One operation
+    (``store.durable``): the merge, or the record of its failure, is committed before this returns or raises."""
+    with operation(conn):
+        raw = merge_store.run_merge(conn, source, target, auto_resolve)
+        open_ids = [int(c["id"]) for c in raw.get("conflicts", [])]
+        rows = {int(r["id"]): r for r in conflict_store.list_conflicts(conn, include_resolved=True, ids=open_ids)}
     result = MergeResult.model_validate({
         **{k: v for k, v in raw.items() if k not in ("conflicts", "code")},
         "conflicts": [rows[i] for i in open_ids],

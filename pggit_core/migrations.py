@@ -20,6 +20,7 @@ from pggit_core.migration_files import FormatStyle
 from pggit_core.migration_steps import ChangeKind, PlanStep
 from pggit_core.renames import RenameOp, adopt_renamed_definitions, apply_renames, renames_in
 from pggit_core.store import migrations as store
+from pggit_core.store.durable import durable, operation
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 EMPTY_DOC: dict[str, Any] = {"format": 1, "objects": {}}
@@ -146,7 +147,12 @@ def _commit_id(item: Any) -> int:
 
 class MigrationGenerator:
     """Turns committed history into a `Migration` (the seed's API): a branch's work since it diverged (main:
-    since its last generated migration, else since its first commit), or a contiguous range of commits."""
+    since its last generated migration, else since its first commit), or a contiguous range of commits.
+
+    Generating and `Migration.write_to_file` are pggit operations (``store.durable.operation``): on a
+    connection that is not autocommit each commits the open transaction when it is done, so the record of a
+    written migration in `pggit.migrations` lasts; inside the caller's ``with conn.transaction()`` block,
+    that block decides. Files and record go together: a failed write records nothing."""
 
     def __init__(self, client: Any, *, concurrent_indexes: bool = False,
                  clock: Callable[[], datetime] | None = None) -> None:
@@ -157,6 +163,7 @@ class MigrationGenerator:
 
     # -------------------------------------------------------------------------------------------- ranges
 
+    @durable
     def generate_from_branch(self, branch: str, name: str) -> Migration:
         """Everything committed on `branch` since it diverged from its parent; for main, since main's last
         generated migration (recorded in `pggit.migrations`) or else since main's first commit."""
@@ -190,6 +197,7 @@ class MigrationGenerator:
             migration = migration.model_copy(update={"notes": (*migration.notes, note)})
         return migration
 
+    @durable
     def generate_from_commits(self, commits: Sequence[Any], name: str) -> Migration:
         """The changes made by a contiguous range of commits (any order; e.g. `client.log("main", limit=10)`):
         from the oldest one's parent to the newest. Commits already covered by the branch's last generated
@@ -302,10 +310,10 @@ class MigrationGenerator:
 
     @contextmanager
     def _record(self, migration: Migration, checksum: str) -> Iterator[None]:
-        """Record the migration in `pggit.migrations` in a transaction that commits only if the files are
+        """Record the migration in `pggit.migrations` in one operation that commits only if the files are
         written."""
         try:
-            with self.conn.transaction():
+            with operation(self.conn):
                 store.record(self.conn, version=migration.version, name=migration.name,
                              branch_name=migration.branch, parents=migration.parents,
                              from_snapshot=migration.from_snapshot, to_snapshot=migration.to_snapshot,
