@@ -24,7 +24,7 @@ from anthropic import Anthropic
 from pggit_core import MigrationGenerator, PgGitClient, resolution
 from pggit_core.advisor import AnthropicResolver, ResolverSettings
 from pggit_core.coordination import IntentRegistry, IntentStatus, RiskLevel
-from pggit_core.errors import AlreadyExists, InvalidInput, NotFound
+from pggit_core.errors import AlreadyExists, InvalidInput, MergeError, NotFound
 from pggit_core.statements import split
 
 Conn = psycopg.Connection[Any]
@@ -510,3 +510,23 @@ def test_an_operation_inside_the_callers_transaction_block_does_not_commit(db: s
     conn.close()
     assert intents_by_feature(db) == {}
     assert not any(name.startswith("agent/a-") for name in branch_names(db))
+
+
+def test_a_failed_merge_is_recorded_and_the_connection_stays_usable(db: str, users_on_main: Conn) -> None:
+    users_on_main.execute("INSERT INTO users VALUES (1, NULL)")  # main's row makes SET NOT NULL fail there
+    PgGitClient(users_on_main).create_branch("agent/strict")
+    conn = psycopg.connect(db)
+    client = PgGitClient(conn)
+    client.checkout("agent/strict")
+    conn.execute("ALTER TABLE users ALTER COLUMN email SET NOT NULL")
+    client.commit("email required")
+    client.checkout("main")
+    with pytest.raises(MergeError):
+        client.merge("agent/strict")
+    assert conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR
+    assert client.current_branch() == "main"
+    conn.close()
+    with psycopg.connect(db, autocommit=True) as fresh:
+        assert fresh.execute("SELECT result FROM pggit.merges").fetchall() == [("failed",)]
+        assert fresh.execute("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'public.users'::regclass"
+                             " AND attname = 'email'").fetchone() == (False,)
