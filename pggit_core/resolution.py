@@ -21,6 +21,7 @@ from pggit_core.errors import (
     ResolverUnavailable,
     from_database_error,
 )
+from pggit_core.store.durable import operation
 
 Conn = psycopg.Connection[Any]
 Severity = Literal["ERROR", "WARNING"]
@@ -141,9 +142,11 @@ def load_context(conn: Conn, conflict_id: int) -> tuple[ConflictContext, bool]:
 
 
 def _record(conn: Conn, conflict_id: int, document: dict[str, Any]) -> bool:
-    """Store the proposal document on the open conflict; False if it was resolved meanwhile."""
-    cur = conn.execute("UPDATE pggit.conflicts SET proposal = %s WHERE id = %s AND NOT resolved",
-                       (Jsonb(document), conflict_id))
+    """Store the proposal document on the open conflict, durably (store/durable.py: the record survives
+    the caller's connection mode and an error raised afterwards); False if it was resolved meanwhile."""
+    with operation(conn):
+        cur = conn.execute("UPDATE pggit.conflicts SET proposal = %s WHERE id = %s AND NOT resolved",
+                           (Jsonb(document), conflict_id))
     return cur.rowcount == 1
 
 
@@ -179,7 +182,8 @@ def _decide(context: ConflictContext, proposal: Proposal, check: proposal_check.
 
 def resolve(conn: Conn, conflict_id: int, resolver: ConflictResolver | None,
             policy: ResolutionPolicy | None = None, *, unavailable_reason: str | None = None) -> ConflictOutcome:
-    """Ask the resolver for a proposal, validate it on a scratch branch, feed failures back (bounded), then
+    """(Each record and each apply is its own durable operation: no transaction stays open while the
+    model answers.) Ask the resolver for a proposal, validate it on a scratch branch, feed failures back (bounded), then
     apply it (policy) or leave it for approval; when nothing valid comes, the conflict stays for a human.
     Every attempt is recorded on the conflict's `proposal` column. Without a resolver (`unavailable_reason`
     says why) the conflict is marked for human review."""
@@ -266,7 +270,7 @@ def _accept(conn: Conn, context: ConflictContext, document: dict[str, Any], atte
     document.update(status="applied", approved_by=f"policy:auto-{context.severity.lower()}",
                     approved_at=_now(), finished_at=_now())
     try:
-        with conn.transaction():
+        with operation(conn):
             if not _record(conn, context.conflict_id, document):
                 return ConflictOutcome(conflict_id=context.conflict_id, status="already_resolved")
             _apply(conn, context.conflict_id, check.script, _notes(attempt, document["approved_by"]))
@@ -320,7 +324,7 @@ def approve_proposal(conn: Conn, conflict_id: int, approver: str, *, sample_rows
     notes = (f"LLM proposal ({accepted.get('model')}, prompt {str(accepted.get('prompt_hash'))[:12]}), "
              f"approved by {approver}: {accepted.get('rationale')}")
     try:
-        with conn.transaction():
+        with operation(conn):
             if not _record(conn, conflict_id, document):
                 return ConflictOutcome(conflict_id=conflict_id, status="already_resolved")
             _apply(conn, conflict_id, check.script, notes)

@@ -454,10 +454,9 @@ def test_coordinator_agent_resolution(db: str, users_on_main: Conn) -> None:
     # The seed's `claude` resolves through pggit's resolver (the real Anthropic client, a canned API).
     claude = AnthropicResolver(ResolverSettings(model="claude-sonnet-4-20250514", max_retries=0),
                                api_key="sk-test", http_client=httpx2.Client(transport=transport))
-    # The seed's `db` is an unnamed query helper. pggit_core.resolution is a library function that works in
-    # its caller's transaction (not one of the faces), so the coordinator uses an autocommit connection, as
-    # the project's own `connect()` does.
-    db_conn = psycopg.connect(db, autocommit=True)
+    # The seed's `db` is an unnamed query helper: a plain (non-autocommit) connection that never commits;
+    # every record and apply of the resolution loop is durable by itself.
+    db_conn = psycopg.connect(db)
 
     # --- the seed, from here (robust equivalent)
     # The seed: db.query("SELECT * FROM pggit.conflicts WHERE resolved = false").
