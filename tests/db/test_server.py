@@ -105,3 +105,31 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_db_commands(home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`pggit db start|status|url|stop|reset` as the README lists them (data under $PGGIT_HOME)."""
+    import json
+
+    from pggit_core.cli import main
+
+    monkeypatch.setenv("PGGIT_HOME", str(home))
+    assert main(["db", "status"]) == 1
+    assert "not running" in capsys.readouterr().out
+    assert main(["db", "start", "--format", "json"]) == 0
+    started = json.loads(capsys.readouterr().out)
+    assert started["reused"] is False and _query(started["dsn"]) == "pggit"
+    assert main(["db", "start", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["reused"] is True
+    assert main(["db", "url"]) == 0
+    assert capsys.readouterr().out.strip() == started["dsn"]
+    assert main(["db", "status"]) == 0
+    assert f"127.0.0.1:{started['port']}" in capsys.readouterr().out
+    assert main(["db", "stop"]) == 0
+    assert main(["db", "url"]) == 3
+    assert "not running" in capsys.readouterr().err
+    assert main(["db", "reset"]) == 3  # refuses without --yes
+    assert "--yes" in capsys.readouterr().err
+    assert (home / "pg" / "PG_VERSION").exists()
+    assert main(["db", "reset", "--yes"]) == 0
+    assert not (home / "pg").exists()
