@@ -153,6 +153,10 @@ def test_pattern_2_python(db: str, users_on_main: Conn, capsys: pytest.CaptureFi
     with psycopg.connect(db, autocommit=True) as fresh:
         (seen,) = IntentRegistry(fresh).get_conflicts(intent_b.id)
         assert seen.other_intent_id == intent_a.id and not seen.reviewed
+        [seen_by_a] = IntentRegistry(fresh).get_conflicts(intent_a.id)  # both agents see it
+    assert seen_by_a.other_agent_id == "local-llm-search"
+    assert seen_by_a.resolution_suggestions[0] == ("Coordinate with local-llm-search agent, consider sequential "
+                                                   "application")
 
 
 # ------------------------------------------------------------------------------------- Strategy 1

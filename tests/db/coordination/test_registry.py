@@ -26,44 +26,6 @@ def _counts(conn: Conn) -> tuple[object, ...]:
     return row
 
 
-def test_seed_pattern_2_python(users: Conn, capsys: pytest.CaptureFixture[str]) -> None:
-    connection = users
-    registry = IntentRegistry(connection)
-
-    # Agent A registers
-    intent_a = registry.register(
-        agent_id="claude-auth",
-        feature_name="oauth_support",
-        schema_changes=["ALTER TABLE users ADD COLUMN oauth_provider TEXT"],
-        tables_affected=["users"],
-        risk_level=RiskLevel.MEDIUM
-    )
-
-    # Agent B registers - conflicts detected automatically
-    intent_b = registry.register(
-        agent_id="local-llm-search",
-        feature_name="search_prefs",
-        schema_changes=["ALTER TABLE users ADD COLUMN search_preferences JSONB"],
-        tables_affected=["users"],
-        risk_level=RiskLevel.LOW
-    )
-
-    # Both agents see conflict immediately
-    for conflict in registry.get_conflicts(intent_b.id):
-        print(f"Conflict: {conflict.conflict_type} on {conflict.affected_objects}")
-        # Output: Conflict: TABLE on ['users']
-
-    assert capsys.readouterr().out == "Conflict: TABLE on ['users']\n"
-    [seen_by_a] = registry.get_conflicts(intent_a.id)
-    assert seen_by_a.other_agent_id == "local-llm-search"
-    assert seen_by_a.resolution_suggestions[0] == ("Coordinate with local-llm-search agent, consider sequential "
-                                                   "application")
-    branches = {r[0] for r in users.execute("SELECT name FROM pggit.list_branches()").fetchall()}
-    assert {intent_a.branch_name, intent_b.branch_name} <= branches
-    assert intent_a.branch_name == "agent/claude-auth-oauth_support"
-    assert intent_b.risk_level is RiskLevel.LOW and intent_b.status is IntentStatus.REGISTERED
-
-
 def test_seed_python_api_lifecycle(users: Conn, capsys: pytest.CaptureFixture[str]) -> None:
     connection = users
     registry = IntentRegistry(connection)
