@@ -98,6 +98,12 @@ def install(conn: psycopg.Connection[tuple[object, ...]], *, set_search_path: bo
             text = (directory / name).read_text()
             try:
                 conn.execute(text.encode())
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise InstallError(
+                    f"installing {name} failed: {exc}".strip(),
+                    hint="nothing was installed; `pggit init` needs a superuser once (it installs the event "
+                         "triggers that capture DDL), agents then work with ordinary roles",
+                ) from exc
             except psycopg.Error as exc:
                 raise InstallError(f"installing {name} failed: {exc}".strip(),
                                    hint="nothing was installed; fix the cause and run `pggit init` again") from exc

@@ -96,3 +96,28 @@ def test_changed_sql_files_refresh_a_database_of_the_same_version(empty_db: str)
         assert result.changed and result.previous_version == result.version
         assert conn.execute("SELECT to_regclass('pggit.pggit_table_locks') IS NOT NULL").fetchone() == (True,)
         assert install.install(conn).changed is False
+
+
+def test_non_superuser_is_told_what_init_needs(admin_dsn: str, empty_db: str) -> None:
+    from pggit_core.connect import with_database
+
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS pggit_plain_user")
+        admin.execute("CREATE ROLE pggit_plain_user LOGIN")
+        name = psycopg.conninfo.conninfo_to_dict(empty_db)["dbname"]
+        admin.execute(psycopg.sql.SQL("ALTER DATABASE {} OWNER TO pggit_plain_user").format(
+            psycopg.sql.Identifier(str(name))))
+    params = psycopg.conninfo.conninfo_to_dict(with_database(admin_dsn, str(name)))
+    params["user"] = "pggit_plain_user"
+    dsn = psycopg.conninfo.make_conninfo("", **{k: v for k, v in params.items() if v is not None})
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            with pytest.raises(InstallError, match="failed") as info:
+                install.install(conn)
+            assert info.value.hint and "needs a superuser" in info.value.hint
+            assert conn.execute("SELECT to_regnamespace('pggit')").fetchone() == (None,)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
+            admin.execute(psycopg.sql.SQL("ALTER DATABASE {} OWNER TO CURRENT_USER").format(
+                psycopg.sql.Identifier(str(name))))
+            admin.execute("DROP ROLE pggit_plain_user")
