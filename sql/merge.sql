@@ -662,6 +662,34 @@ LANGUAGE sql STABLE AS $fn$
     SELECT s.doc FROM pggit.commits c JOIN pggit.snapshots s ON s.hash = c.snapshot_hash WHERE c.id = commit_id
 $fn$;
 
+-- The end of both apply paths: the target must now be the merged document (the merge commit's snapshot
+-- is the check), then recorded custom resolutions run and the merge commit is made. Raises PGG90 with
+-- `failure` and what differs when the target is not the merged document.
+CREATE OR REPLACE FUNCTION pggit._merge_conclude(target_id bigint, target_name text, customs jsonb, final jsonb,
+                                                 message text, failure text,
+                                                 OUT custom_statements text[], OUT commit_id bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    actual jsonb;
+BEGIN
+    custom_statements := '{}';
+    IF jsonb_array_length(customs) = 0 THEN
+        commit_id := pggit._record_commit(target_id, message, current_user);
+        actual := pggit._merge_commit_doc(commit_id);
+    ELSE
+        actual := pggit.snapshot(target_name);
+    END IF;
+    IF NOT pggit._merge_same(actual, final) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG90',
+            MESSAGE = format('%s: %s', failure, pggit._merge_differences(final, actual));
+    END IF;
+    IF jsonb_array_length(customs) > 0 THEN
+        custom_statements := pggit._merge_run_customs(target_id, target_name, customs);
+        commit_id := pggit._record_commit(target_id, message, current_user);
+    END IF;
+END
+$fn$;
+
 -- Run one statement on a branch: search_path = the branch's physical schema for `tracked` (followed by
 -- the other schemas of the branch), the text recorded by capture as the statement.
 CREATE OR REPLACE FUNCTION pggit._merge_exec(branch_id bigint, tracked text, stmt text) RETURNS void
@@ -822,6 +850,7 @@ DECLARE
     resolved_list jsonb := '[]';
     customs jsonb := '[]';
     applied text[] := '{}';
+    customs_applied text[];
     notes text[] := '{}';
     method text;
     err text;
@@ -997,22 +1026,10 @@ BEGIN
                 END LOOP;
                 actual := pggit.snapshot(target);
             END IF;
-            -- the merge commit's snapshot is the check: the target must now be the merged document
-            IF jsonb_array_length(customs) = 0 THEN
-                result_commit := pggit._record_commit(tgt.id, merge_message, current_user);
-                actual := pggit._merge_commit_doc(result_commit);
-            ELSIF skipped = 0 THEN
-                actual := pggit.snapshot(target);
-            END IF;
-            IF NOT pggit._merge_same(actual, final) THEN
-                RAISE EXCEPTION USING ERRCODE = 'PGG90',
-                    MESSAGE = format('replaying the source''s statements did not reach the merged schema: %s',
-                                     pggit._merge_differences(final, actual));
-            END IF;
-            IF jsonb_array_length(customs) > 0 THEN
-                applied := applied || pggit._merge_run_customs(tgt.id, target, customs);
-                result_commit := pggit._record_commit(tgt.id, merge_message, current_user);
-            END IF;
+            SELECT c.custom_statements, c.commit_id INTO customs_applied, result_commit
+              FROM pggit._merge_conclude(tgt.id, target, customs, final, merge_message,
+                                         'replaying the source''s statements did not reach the merged schema') c;
+            applied := applied || customs_applied;
             method := 'replay';
         EXCEPTION WHEN OTHERS THEN
             replay_error := SQLERRM;
@@ -1035,21 +1052,10 @@ BEGIN
                 PERFORM pggit._merge_exec(tgt.id, split_part(split_part(r.object_key, ':', 2), '.', 1), r.statement);
                 applied := applied || r.statement;
             END LOOP;
-            IF jsonb_array_length(customs) = 0 THEN
-                result_commit := pggit._record_commit(tgt.id, merge_message, current_user);
-                actual := pggit._merge_commit_doc(result_commit);
-            ELSE
-                actual := pggit.snapshot(target);
-            END IF;
-            IF NOT pggit._merge_same(actual, final) THEN
-                RAISE EXCEPTION USING ERRCODE = 'PGG90',
-                    MESSAGE = format('the target does not match the merged schema after applying the plan: %s',
-                                     pggit._merge_differences(final, actual));
-            END IF;
-            IF jsonb_array_length(customs) > 0 THEN
-                applied := applied || pggit._merge_run_customs(tgt.id, target, customs);
-                result_commit := pggit._record_commit(tgt.id, merge_message, current_user);
-            END IF;
+            SELECT c.custom_statements, c.commit_id INTO customs_applied, result_commit
+              FROM pggit._merge_conclude(tgt.id, target, customs, final, merge_message,
+                                         'the target does not match the merged schema after applying the plan') c;
+            applied := applied || customs_applied;
             method := 'plan';
         EXCEPTION WHEN OTHERS THEN
             err := SQLERRM;
