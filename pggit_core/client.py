@@ -99,6 +99,7 @@ class PgGitClient:
 
     @durable
     def resolve_conflict(self, conflict_id: int, resolution: str, custom_sql: str | None = None,
-                         notes: str | None = None) -> MergeConflict:
-        """Record a resolution ('ours', 'theirs' or 'custom' with ``custom_sql``, tried on a scratch branch)."""
-        return merging.resolve_conflict(self.conn, conflict_id, resolution, custom_sql, notes)
+                         notes: str | None = None, *, force: bool = False) -> MergeConflict:
+        """Record a resolution ('ours', 'theirs' or 'custom' with ``custom_sql``: schema changes only, tried on a
+        scratch branch; ``force`` (a merger) skips the checks and is recorded)."""
+        return merging.resolve_conflict(self.conn, conflict_id, resolution, custom_sql, notes, force=force)

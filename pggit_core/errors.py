@@ -86,6 +86,14 @@ class BranchError(PgGitError):
     exit_code = 5
 
 
+class PermissionDenied(PgGitError):
+    """The role may not do this: PostgreSQL's privileges or pggit's own checks refuse it (an agent changing
+    main or another agent's branch, merging into main, naming another author...)."""
+
+    code = "PG051"
+    exit_code = 9
+
+
 class InvalidSQL(PgGitError):
     """A statement does not parse or does not run."""
 
@@ -127,6 +135,12 @@ class StalePlan(MergeError):
     code = "PG091"
 
 
+class DriftRefused(MergeError):
+    """A branch has schema changes pggit did not capture and the setting on_drift is 'refuse'."""
+
+    code = "PG092"
+
+
 class MigrationError(PgGitError):
     """A migration could not be generated, written, verified or applied."""
 
@@ -147,13 +161,18 @@ SQLSTATE_CLASSES: dict[str, type[PgGitError]] = {
     "PGG40": NotFound,
     "PGG41": AlreadyExists,
     "PGG50": BranchError,
+    "PGG51": PermissionDenied,
     "PGG60": InvalidSQL,
     "PGG61": InvalidInput,
     "PGG70": IllegalTransition,
     "PGG80": ConflictsBlock,
     "PGG90": MergeError,
     "PGG91": StalePlan,
+    "PGG92": DriftRefused,
 }
+INSUFFICIENT_PRIVILEGE = "42501"
+PRIVILEGE_HINT = ("this role lacks the privilege; agents read main and change only their own branches (check out "
+                  "your branch with pggit.checkout and use unqualified names), mergers change main")
 
 
 def from_database_error(exc: BaseException) -> PgGitError | None:
@@ -162,9 +181,13 @@ def from_database_error(exc: BaseException) -> PgGitError | None:
     if not isinstance(sqlstate, str):
         return None
     cls = SQLSTATE_CLASSES.get(sqlstate)
+    if cls is None and sqlstate == INSUFFICIENT_PRIVILEGE:
+        cls = PermissionDenied
     if cls is None:
         return None
     diag = getattr(exc, "diag", None)
     message = getattr(diag, "message_primary", None) or str(exc)
     hint = getattr(diag, "message_hint", None)
+    if hint is None and sqlstate == INSUFFICIENT_PRIVILEGE:
+        hint = PRIVILEGE_HINT
     return cls(message, hint=hint)

@@ -13,6 +13,7 @@ import psycopg
 from pggit_core.errors import InstallError, NotInstalled
 
 LOCK_KEY = 0x70676974  # 'pgit': serializes concurrent installs of the same database
+SECURITY_FILE = "security.sql"  # installs pggit.operations; pggit's own DDL after it is not captured
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,21 @@ def install(conn: psycopg.Connection[tuple[object, ...]], *, set_search_path: bo
         checksum = package_checksum()
         if previous == version and _installed_checksum(conn) == checksum:
             return InstallResult(previous, version, False)
-        # pggit's own DDL is neither guarded nor captured (see sql/capture.sql, pggit.internal).
+        # pggit's own DDL is neither guarded nor captured: an 'install' operation on the whole database
+        # (sql/security.sql), begun as soon as pggit.operations exists; databases installed before it had
+        # that table honour the setting pggit.internal during their upgrade.
         conn.execute("SELECT set_config('pggit.internal', 'on', true)")
+        if previous is not None:
+            conn.execute("SELECT CASE WHEN to_regprocedure('pggit._op_begin(bigint,text,bigint,jsonb)') IS NOT NULL "
+                         "THEN pggit._op_begin(0, 'install') END")
         for name in files:
             text = (directory / name).read_text()
             try:
                 conn.execute(text.encode())
+                if name == SECURITY_FILE:
+                    # pggit's own DDL from here on is neither guarded nor captured (sql/security.sql,
+                    # pggit.operations: an 'install' operation on the whole database).
+                    conn.execute("SELECT pggit._op_begin(0, 'install')")
             except psycopg.errors.InsufficientPrivilege as exc:
                 raise InstallError(
                     f"installing {name} failed: {exc}".strip(),

@@ -47,6 +47,7 @@ class MergeConflict(BaseModel):
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     created_at: datetime | None = None
+    forced_by: str | None = None
 
 
 class AutoResolution(BaseModel):
@@ -159,12 +160,14 @@ def conflicts(conn: psycopg.Connection[Any], *, include_resolved: bool = False, 
 
 
 def resolve_conflict(conn: psycopg.Connection[Any], conflict_id: int, resolution: str,
-                     custom_sql: str | None = None, notes: str | None = None) -> MergeConflict:
-    """Record how a conflict is resolved; custom SQL is tried on a scratch branch of the target first."""
+                     custom_sql: str | None = None, notes: str | None = None, *, force: bool = False) -> MergeConflict:
+    """Record how a conflict is resolved. Custom SQL must be schema changes only and is tried on a scratch branch
+    of the target first (it may change only the conflict's objects and drop nothing no side dropped);
+    ``force`` (a merger) skips those checks and records who forced it (sql/merge.sql)."""
     if resolution not in RESOLUTIONS:
         raise InvalidInput(f"resolution {resolution!r} is not one of ours, theirs, custom",
                            hint="ours keeps the target's version, theirs takes the source's, custom runs --sql")
-    row = conflict_store.resolve(conn, conflict_id, resolution, custom_sql, notes)
+    row = conflict_store.resolve(conn, conflict_id, resolution, custom_sql, notes, force=force)
     return MergeConflict.model_validate(row)
 
 

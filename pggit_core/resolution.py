@@ -144,10 +144,16 @@ def load_context(conn: Conn, conflict_id: int) -> tuple[ConflictContext, bool]:
 def _record(conn: Conn, conflict_id: int, document: dict[str, Any]) -> bool:
     """Store the proposal document on the open conflict, durably (store/durable.py: the record survives
     the caller's connection mode and an error raised afterwards); False if it was resolved meanwhile."""
-    with operation(conn):
-        cur = conn.execute("UPDATE pggit.conflicts SET proposal = %s WHERE id = %s AND NOT resolved",
-                           (Jsonb(document), conflict_id))
-    return cur.rowcount == 1
+    try:
+        with operation(conn):
+            row = conn.execute("SELECT pggit._conflict_record_proposal(%s, %s)",
+                               (conflict_id, Jsonb(document))).fetchone()
+    except psycopg.Error as exc:
+        mapped = from_database_error(exc)
+        if mapped is not None:
+            raise mapped from exc
+        raise
+    return bool(row and row[0])
 
 
 def _attempt_doc(attempt: Attempt) -> dict[str, Any]:

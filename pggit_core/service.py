@@ -33,6 +33,7 @@ from pggit_core.intents import LIVE_STATUSES
 from pggit_core.migrations import MigrationGenerator
 from pggit_core.resolution import ResolutionPolicy
 from pggit_core.store import conflicts as conflict_store
+from pggit_core.store import intents as intent_store
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
@@ -301,7 +302,7 @@ def register_intent(dsn: str, agent_id: str, feature_name: str, schema_changes: 
         intent = registry.register(agent_id, feature_name, list(schema_changes), list(tables_affected),
                                    RiskLevel(risk_level), description=description)
         if flow_run_id is not None:
-            conn.execute("UPDATE pggit.intents SET flow_run_id = %s WHERE id = %s", (flow_run_id, intent.id))
+            intent_store.set_flow_run(conn, intent.id, flow_run_id)
         return Registration(intent=_view(conn, intent),
                             conflicts=tuple(_conflict_view(c) for c in registry.get_conflicts(intent.id)))
 

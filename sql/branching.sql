@@ -182,84 +182,130 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
         '{}'::jsonb))
 $fn$;
 
--- A commit of the parent to start the branch from: the parent's head when it matches the live schema,
--- otherwise a new commit recording the live schema.
-CREATE OR REPLACE FUNCTION pggit._branch_point(p_parent bigint, p_parent_doc jsonb, p_for text) RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+-- The first half of pggit.create_branch, with pggit's rights: check the name and who asks, record the branch
+-- (owned by `owner`, default the invoker), create its schemas owned by that role, settle the parent's history
+-- (its uncaptured changes become their own commit), and start the copy operation. Returns {"id",
+-- "parent_id", "doc": the parent's document the copy must reproduce}. Agents create branches of main and of
+-- their own branches; naming another owner needs a merger who may act as that role.
+CREATE OR REPLACE FUNCTION pggit._branch_begin(p_name text, p_from text, p_copy_data boolean, p_row_limit integer,
+                                               p_owner text)
+RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog SET jit = off AS $fn$
 DECLARE
-    head bigint;
-    head_hash text;
-    live_hash text := pggit.snapshot_hash(p_parent_doc);
-BEGIN
-    SELECT b.head_commit_id, c.snapshot_hash INTO head, head_hash
-      FROM pggit.branches b LEFT JOIN pggit.commits c ON c.id = b.head_commit_id WHERE b.id = p_parent;
-    IF head IS NOT NULL AND head_hash = live_hash
-       AND NOT EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = p_parent AND l.commit_id IS NULL) THEN
-        RETURN head;
-    END IF;
-    -- serialize with other writers of the parent's head, then look again (a new statement, so that a
-    -- commit made meanwhile is visible)
-    PERFORM 1 FROM pggit.branches b WHERE b.id = p_parent FOR NO KEY UPDATE;
-    SELECT b.head_commit_id, c.snapshot_hash INTO head, head_hash
-      FROM pggit.branches b LEFT JOIN pggit.commits c ON c.id = b.head_commit_id WHERE b.id = p_parent;
-    IF head IS NOT NULL AND head_hash = live_hash
-       AND NOT EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = p_parent AND l.commit_id IS NULL) THEN
-        RETURN head;
-    END IF;
-    RETURN pggit._record_commit(p_parent, format('branch point of %s', p_for), current_user);
-END
-$fn$;
-
-CREATE OR REPLACE FUNCTION pggit.create_branch(name text, from_branch text DEFAULT 'main', copy_data boolean DEFAULT false,
-                                               row_limit integer DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog SET pggit.internal = 'on' SET jit = off AS $fn$
-DECLARE
-    branch_name text := create_branch.name;
+    invoker text := pggit._invoker();
+    owner_name text := coalesce(p_owner, pggit._invoker());
     parent_id bigint;
     new_id bigint;
-    base_id bigint;
     parent_doc jsonb;
-    copy_doc jsonb;
+    settled record;
     t record;
     physical text;
-    differing text;
 BEGIN
-    PERFORM pggit._validate_branch_name(branch_name);
-    IF row_limit IS NOT NULL AND row_limit < 0 THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGG61', MESSAGE = format('row_limit must be 0 or more, not %s', row_limit),
+    PERFORM pggit._validate_branch_name(p_name);
+    IF p_row_limit IS NOT NULL AND p_row_limit < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG61', MESSAGE = format('row_limit must be 0 or more, not %s', p_row_limit),
               HINT = 'pass row_limit => NULL to copy every row';
     END IF;
-    IF row_limit IS NOT NULL AND NOT copy_data THEN
+    IF p_row_limit IS NOT NULL AND NOT p_copy_data THEN
         RAISE EXCEPTION USING ERRCODE = 'PGG61', MESSAGE = 'row_limit needs copy_data => true',
               HINT = 'pass copy_data => true, or leave row_limit out';
     END IF;
-    parent_id := pggit._branch_id(coalesce(from_branch, 'main'));
-    IF EXISTS (SELECT 1 FROM pggit.branches b WHERE b.name = branch_name AND b.status <> 'deleted') THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGG41', MESSAGE = format('branch %L already exists', branch_name),
+    parent_id := pggit._branch_id(coalesce(p_from, 'main'));
+    IF coalesce(p_from, 'main') <> 'main' THEN
+        PERFORM pggit._require_branch_right(parent_id, 'branch off');
+    END IF;
+    IF owner_name <> invoker THEN
+        PERFORM pggit._require_merger(format('create a branch owned by %s', owner_name));
+        IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = owner_name) THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGG40', MESSAGE = format('role %s does not exist', owner_name),
+                  HINT = 'add the agent first: SELECT pggit.add_agent(''...'')';
+        END IF;
+        IF NOT pg_has_role(invoker, owner_name, 'MEMBER') THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGG51',
+                  MESSAGE = format('role %s cannot create objects as %s', invoker, owner_name),
+                  HINT = format('create the branch connected as %s, or as a superuser', owner_name);
+        END IF;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pggit.branches b WHERE b.name = p_name AND b.status <> 'deleted') THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG41', MESSAGE = format('branch %L already exists', p_name),
               HINT = 'choose another name, or delete it first with pggit.delete_branch';
     END IF;
     BEGIN
-        INSERT INTO pggit.branches (name, parent_id) VALUES (branch_name, parent_id) RETURNING id INTO new_id;
+        INSERT INTO pggit.branches (name, parent_id, owner_role, created_by)
+        VALUES (p_name, parent_id, owner_name, invoker) RETURNING id INTO new_id;
     EXCEPTION WHEN unique_violation THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGG41', MESSAGE = format('branch %L already exists', branch_name),
+        RAISE EXCEPTION USING ERRCODE = 'PGG41', MESSAGE = format('branch %L already exists', p_name),
               HINT = 'another session created it just now; choose another name';
     END;
+    -- the schemas exist before the copy operation starts; their creation is pggit's own, not history
+    PERFORM pggit._op_begin(new_id, 'copy');
     FOR t IN SELECT s.tracked_schema FROM pggit._tracked_schemas() s ORDER BY s.pos LOOP
-        physical := pggit._physical_schema_name(branch_name, t.tracked_schema);
-        EXECUTE format('CREATE SCHEMA %I', physical);
-        INSERT INTO pggit.branch_schemas (branch_id, tracked_schema, physical_schema)
-        VALUES (new_id, t.tracked_schema, physical);
+        physical := pggit._physical_schema_name(p_name, t.tracked_schema);
+        EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', physical, owner_name);
+        INSERT INTO pggit.branch_schemas (branch_id, tracked_schema, physical_schema, physical_oid)
+        VALUES (new_id, t.tracked_schema, physical, (SELECT n.oid FROM pg_namespace n WHERE n.nspname = physical));
     END LOOP;
 
+    -- the copy reads main with the owner's rights
+    PERFORM pggit._grant_main_read();
     parent_doc := pggit._snapshot_of(parent_id);
-    base_id := pggit._branch_point(parent_id, parent_doc, branch_name);
-    UPDATE pggit.branches b SET base_commit_id = base_id, head_commit_id = base_id WHERE b.id = new_id;
+    SELECT * INTO settled FROM pggit._settle(parent_id, parent_doc, format('branch point of %s', p_name), invoker, false) s;
+    UPDATE pggit.branches b SET base_commit_id = settled.head, head_commit_id = settled.head WHERE b.id = new_id;
+    PERFORM pggit._op_begin(new_id, 'copy', NULL, parent_doc);
+    RETURN jsonb_build_object('id', new_id, 'parent_id', parent_id, 'doc', parent_doc);
+END
+$fn$;
 
-    IF copy_data THEN
+-- The second half, with pggit's rights: the copy must equal the parent's document recorded when the copy
+-- started; then the copy operation ends.
+CREATE OR REPLACE FUNCTION pggit._branch_finish(p_branch bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog SET jit = off AS $fn$
+DECLARE
+    op pggit.operations := pggit._op_require(p_branch, 'copy');
+    copy_doc jsonb := pggit._snapshot_of(p_branch);
+    differing text;
+    b pggit.branches;
+BEGIN
+    IF copy_doc IS DISTINCT FROM op.doc THEN
+        SELECT * INTO b FROM pggit.branches x WHERE x.id = p_branch;
+        SELECT string_agg(DISTINCT p.object_key, ', ') INTO differing FROM pggit._plan(copy_doc, op.doc) p;
+        RAISE EXCEPTION USING ERRCODE = 'PGG50',
+              MESSAGE = format('the copy of %L as branch %L differs from it (%s)',
+                               (SELECT x.name FROM pggit.branches x WHERE x.id = b.parent_id), b.name,
+                               coalesce(differing, pggit._merge_differences(op.doc, copy_doc))),
+              HINT = 'nothing was created; report this with the objects named above';
+    END IF;
+    PERFORM pggit._op_end(p_branch);
+END
+$fn$;
+
+-- pggit.create_branch(name, from_branch, copy_data, row_limit, owner): a branch, a real copy of every tracked
+-- schema of from_branch (optionally with data, at most row_limit rows per table). Its schemas and every
+-- object in them belong to `owner` (default: the invoking role), and the copy runs with that role's rights:
+-- an agent's branch is the agent's, and nothing of it runs with anyone else's privileges.
+DROP FUNCTION IF EXISTS pggit.create_branch(text, text, boolean, integer);
+CREATE OR REPLACE FUNCTION pggit.create_branch(name text, from_branch text DEFAULT 'main', copy_data boolean DEFAULT false,
+                                               row_limit integer DEFAULT NULL, owner text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog SET jit = off AS $fn$
+DECLARE
+    started jsonb := pggit._branch_begin(create_branch.name, create_branch.from_branch, create_branch.copy_data,
+                                         create_branch.row_limit, create_branch.owner);
+    new_id bigint := (started->>'id')::bigint;
+    parent_id bigint := (started->>'parent_id')::bigint;
+    parent_doc jsonb := started->'doc';
+    copy_doc jsonb;
+    t record;
+    previous_role text := current_setting('role');
+BEGIN
+    IF create_branch.owner IS NOT NULL AND create_branch.owner <> current_user THEN
+        -- a merger creating an agent's branch: the copy is made as the agent (_branch_begin checked the right)
+        PERFORM set_config('role', create_branch.owner, true);
+    END IF;
+    IF create_branch.copy_data THEN
         copy_doc := pggit._before_data_copy(parent_doc);
         PERFORM pggit._apply_plan(new_id, '{}'::jsonb, copy_doc);
-        PERFORM pggit._copy_data(parent_id, new_id, row_limit);
+        PERFORM pggit._copy_data(parent_id, new_id, create_branch.row_limit);
         PERFORM pggit._apply_plan(new_id, copy_doc, parent_doc);
         FOR t IN SELECT o.value->>'name' AS mv, o.value->>'schema' AS sch
                    FROM jsonb_each(parent_doc->'objects') o
@@ -273,29 +319,24 @@ BEGIN
         PERFORM pggit._apply_plan(new_id, '{}'::jsonb, parent_doc);
     END IF;
     PERFORM pggit._copy_sequence_values(parent_id, new_id);
-
-    -- the copy must be exact
-    IF pggit._snapshot_of(new_id) <> parent_doc THEN
-        SELECT string_agg(DISTINCT p.object_key, ', ') INTO differing
-          FROM pggit._plan(pggit._snapshot_of(new_id), parent_doc) p;
-        RAISE EXCEPTION USING ERRCODE = 'PGG50',
-              MESSAGE = format('the copy of %L as branch %L differs from it (%s)', coalesce(from_branch, 'main'),
-                               branch_name, coalesce(differing, 'column order or dependencies')),
-              HINT = 'nothing was created; report this with the objects named above';
+    IF current_setting('role') IS DISTINCT FROM previous_role THEN
+        PERFORM set_config('role', previous_role, true);
     END IF;
+    PERFORM pggit._branch_finish(new_id);
     RETURN new_id;
 END
 $fn$;
-COMMENT ON FUNCTION pggit.create_branch(text, text, boolean, integer) IS
-    'Create a branch: a real copy of every tracked schema of from_branch (optionally with data)';
+COMMENT ON FUNCTION pggit.create_branch(text, text, boolean, integer, text) IS
+    'Create a branch: a real copy of every tracked schema of from_branch (optionally with data), owned by owner (default: you)';
 
+-- pggit.delete_branch(name, force): drop a branch's schemas and mark it deleted. Its owner or a merger;
+-- refuses main, branches another session has checked out, and (unless force) unmerged or uncommitted work.
 CREATE OR REPLACE FUNCTION pggit.delete_branch(name text, force boolean DEFAULT false) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog SET pggit.internal = 'on' AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
 DECLARE
     branch_name text := delete_branch.name;
     b record;
     head_hash text;
-    in_use boolean := false;
     s record;
 BEGIN
     IF branch_name = 'main' THEN
@@ -303,13 +344,11 @@ BEGIN
               HINT = 'main is the tracked schemas themselves; delete other branches only';
     END IF;
     SELECT * INTO b FROM pggit.branches x WHERE x.id = pggit._branch_id(branch_name) FOR UPDATE;
-    IF to_regprocedure('pggit._branch_in_use(bigint)') IS NOT NULL THEN
-        EXECUTE 'SELECT pggit._branch_in_use($1)' INTO in_use USING b.id;
-        IF in_use THEN
-            RAISE EXCEPTION USING ERRCODE = 'PGG50',
-                  MESSAGE = format('branch %L is checked out by another session', branch_name),
-                  HINT = 'that session must run SELECT pggit.checkout(''main'') (or end) first';
-        END IF;
+    PERFORM pggit._require_branch_right(b.id, 'delete');
+    IF pggit._branch_in_use(b.id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG50',
+              MESSAGE = format('branch %L is checked out by another session', branch_name),
+              HINT = 'that session must run SELECT pggit.checkout(''main'') (or end) first';
     END IF;
     IF NOT force AND b.status <> 'merged' THEN
         IF b.head_commit_id IS DISTINCT FROM b.base_commit_id
@@ -328,24 +367,29 @@ BEGIN
                   HINT = 'commit them with pggit.commit, or pass force => true to delete it anyway';
         END IF;
     END IF;
+    PERFORM pggit._op_begin(b.id, 'drop');
     FOR s IN SELECT bs.physical_schema FROM pggit.branch_schemas bs WHERE bs.branch_id = b.id LOOP
         EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', s.physical_schema);
     END LOOP;
+    PERFORM pggit._op_end(b.id);
     DELETE FROM pggit.branch_schemas bs WHERE bs.branch_id = b.id;
+    DELETE FROM pggit.sessions x WHERE x.branch_id = b.id;
     UPDATE pggit.branches x SET status = 'deleted', deleted_at = now() WHERE x.id = b.id;
 END
 $fn$;
 COMMENT ON FUNCTION pggit.delete_branch(text, boolean) IS
     'Delete a branch (drops its schemas); refuses main, checked-out, unmerged or uncommitted branches unless force';
 
+DROP FUNCTION IF EXISTS pggit.list_branches();
 CREATE OR REPLACE FUNCTION pggit.list_branches()
 RETURNS TABLE (name text, parent text, head_commit_id bigint, status text, created_at timestamptz,
-               created_by text, schemas text[])
+               created_by text, schemas text[], owner text)
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
     SELECT b.name, p.name, b.head_commit_id, b.status, b.created_at, b.created_by,
-           coalesce((SELECT array_agg(s.physical_schema ORDER BY s.pos) FROM pggit._branch_schemas(b.id) s), '{}')
+           coalesce((SELECT array_agg(s.physical_schema ORDER BY s.pos) FROM pggit._branch_schemas(b.id) s), '{}'),
+           b.owner_role
       FROM pggit.branches b LEFT JOIN pggit.branches p ON p.id = b.parent_id
      WHERE b.status <> 'deleted'
      ORDER BY b.id
 $fn$;
-COMMENT ON FUNCTION pggit.list_branches() IS 'Live branches (active and merged) with their physical schemas';
+COMMENT ON FUNCTION pggit.list_branches() IS 'Live branches (active and merged) with their physical schemas and owner';

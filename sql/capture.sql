@@ -1,35 +1,31 @@
--- capture.sql: which branch a session is on (checkout), the guard that keeps a branch's sessions off
--- every other branch and main, DDL capture into pggit.ddl_log, and pggit.commit() / pggit.log().
--- Idempotent (CREATE OR REPLACE, IF NOT EXISTS); owner of pggit.ddl_log and pggit.sessions.
+-- capture.sql: which branch a session is on (checkout), the guard that keeps sessions and agents off what
+-- is not theirs, DDL capture into pggit.ddl_log, commits (pggit.commit, pggit.record_drift) and
+-- pggit.log() / pggit.uncommitted(). Idempotent (CREATE OR REPLACE, IF NOT EXISTS); owner of
+-- pggit.ddl_log, pggit.sessions and pggit.dropped.
 --
--- Settings read here (all custom GUCs; `set_config(name, value, is_local)`):
---   pggit.branch     session-level, set by pggit.checkout(): the branch this session is on ('' = main).
---   pggit.internal   switch for pggit's own operations. Best as a SET clause of the function doing the
---                    DDL (`CREATE OR REPLACE FUNCTION pggit.create_branch(...) ... SET pggit.internal = 'on'`),
---                    which PostgreSQL restores when the function returns. A `set_config('pggit.internal',
---                    'on', true)` instead lasts to the END OF THE TRANSACTION: in a multi-statement string
---                    (psql -c "SELECT pggit.create_branch('a'); ALTER TABLE public.users ...") it would
---                    exempt the user's statements after it too, so restore it before returning. Values:
---                      'on'      the guard is bypassed and nothing is captured (create_branch copying
---                                objects into a new branch, delete_branch dropping its schemas);
---                      'capture' the guard is bypassed but DDL is still captured, attributed by schema
---                                (merge applying statements to main, so the merge commit groups them).
---   pggit.statement  optional: the statement text to record instead of current_query() (which inside a
---                    pggit function is the outer `SELECT pggit.x(...)`). Set it (is_local = true) before
---                    each EXECUTE when pggit.internal = 'capture', and clear it ('') afterwards.
+-- Nothing here trusts a setting a session can set. The branch a session is on is its row in pggit.sessions
+-- (written by pggit.checkout); what pggit itself is doing is pggit.operations (security.sql): a branch being
+-- copied or dropped is neither guarded nor captured, a merge's target is captured as part of that merge.
+-- Setting pggit.branch, pggit.internal or pggit.statement changes nothing.
 --
--- pggit.ddl_log rows: one per DDL command and branch (not one per object the command touched; the
--- objects are listed in `objects`). A client message holding several statements ("ALTER ...; CREATE
--- ...") is one current_query(): its text is stored once per transaction and branch, on the first row;
--- later rows of the same message have statement = '' and statement_row = the id of the row holding the
--- text. pggit._commit_statements(commit_id) returns a commit's statements in order without repeats.
--- Note: a message is recorded as sent, so it may contain non-DDL parts (SELECT pggit.checkout(...); ...).
+-- The guard (both event triggers) refuses, with SQLSTATE PGG50, a command that changes:
+--   - an object of another branch, or of main, from a session checked out to a branch;
+--   - anything but an agent's own branches, when the role is an agent (privileges refuse most of this
+--     first; the guard also covers CREATE on main's schemas granted to PUBLIC);
+--   - anything but the branch of a pggit operation running in the same transaction (a merge replays
+--     statements into its target only);
+--   - a schema that holds main or a branch (rename or drop), except when pggit drops a branch.
+-- Objects without a schema of their own (triggers, rules, policies, defaults) are judged by their table.
 --
--- Limits of what PostgreSQL reports to event triggers: GRANT/REVOKE name no object, so they are
--- attributed to the session's branch and the guard cannot check them; an object is judged by the
--- schema it is in after the command, so `ALTER TABLE public.t SET SCHEMA <branch schema>` and
--- renaming a tracked schema slip past the guard; shared objects (roles, databases, tablespaces) are
--- never captured. Event triggers need a superuser to install.
+-- pggit.ddl_log rows: one per DDL command and branch (the objects it touched are in `objects`). Of the
+-- client message that ran it, only the DDL statements are recorded (pggit.statements: class ddl), once per
+-- message, transaction and branch: later rows of the same message have statement = '' and statement_row =
+-- the row holding it. Other statements of the message (UPDATE, DELETE, COPY, DO, SELECT ...) change the
+-- branch only: they are never recorded for a merge (a WARNING says so), and `message` keeps the whole text
+-- for the record. DDL run by a function or a DO block has no DDL statement of its own in the message: its
+-- row records statement = '' and a merge applies pggit's plan for it. DDL a merge applies is recorded with
+-- the merge (merge_id); the merge records its statements itself.
+-- Event triggers need a superuser to install.
 
 -- Which branch each live session is checked out to. Keyed by backend pid + backend start time (pids
 -- are reused); rows of sessions that ended are pruned on every checkout.
@@ -44,26 +40,46 @@ CREATE TABLE IF NOT EXISTS pggit.sessions (
 CREATE INDEX IF NOT EXISTS sessions_branch ON pggit.sessions (branch_id);
 REVOKE ALL ON pggit.sessions FROM PUBLIC;
 
+-- Objects a DROP removed, handed from the sql_drop trigger to the ddl_command_end trigger of the same
+-- command (so that one command is one log row).
+CREATE UNLOGGED TABLE IF NOT EXISTS pggit.dropped (
+    pid     integer NOT NULL,
+    txid    xid8 NOT NULL,
+    objects jsonb NOT NULL,
+    PRIMARY KEY (pid, txid)
+);
+REVOKE ALL ON pggit.dropped FROM PUBLIC;
+
 -- ddl_log columns owned by this file (see the header).
 ALTER TABLE pggit.ddl_log ADD COLUMN IF NOT EXISTS objects jsonb NOT NULL DEFAULT '[]';
 ALTER TABLE pggit.ddl_log ADD COLUMN IF NOT EXISTS statement_row bigint REFERENCES pggit.ddl_log (id);
 ALTER TABLE pggit.ddl_log ADD COLUMN IF NOT EXISTS session_branch text;
+ALTER TABLE pggit.ddl_log ADD COLUMN IF NOT EXISTS message_at timestamptz;
+ALTER TABLE pggit.ddl_log ADD COLUMN IF NOT EXISTS message text;
+ALTER TABLE pggit.ddl_log ADD COLUMN IF NOT EXISTS merge_id bigint;
 COMMENT ON COLUMN pggit.ddl_log.objects IS
     'every object the command touched: [{"action": "ddl"|"drop", "type", "schema", "identity", "tracked_schema"}]';
+COMMENT ON COLUMN pggit.ddl_log.statement IS
+    'the DDL statements of the client message (only them), on the message''s first row; '''' on later rows';
 COMMENT ON COLUMN pggit.ddl_log.statement_row IS
     'NULL when this row holds the statement text; else the row (same transaction, same message) that does';
 COMMENT ON COLUMN pggit.ddl_log.session_branch IS 'the branch the session was checked out to when it ran the DDL';
+COMMENT ON COLUMN pggit.ddl_log.message_at IS 'statement_timestamp() of the client message';
+COMMENT ON COLUMN pggit.ddl_log.message IS 'the whole client message, when it held more than its DDL statements';
+COMMENT ON COLUMN pggit.ddl_log.merge_id IS 'the merge (pggit.merges) that applied this command';
 
--- The branch a session is on: the pggit.branch setting, 'main' when unset.
-CREATE OR REPLACE FUNCTION pggit.current_branch() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
-    SELECT coalesce(nullif(current_setting('pggit.branch', true), ''), 'main')
+-- The session's branch (its pggit.sessions row), NULL when it never checked out or its branch is gone.
+CREATE OR REPLACE FUNCTION pggit._session_branch_id() RETURNS bigint
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
+    SELECT s.branch_id FROM pggit.sessions s JOIN pggit.branches b ON b.id = s.branch_id AND b.status <> 'deleted'
+     WHERE s.pid = pg_backend_pid()
+       AND s.backend_start = (SELECT a.backend_start FROM pg_stat_get_activity(pg_backend_pid()) a)
 $fn$;
 
--- The calling role, also inside SECURITY DEFINER functions (where current_user is the owner).
-CREATE OR REPLACE FUNCTION pggit._invoker() RETURNS text
-LANGUAGE sql STABLE AS $fn$
-    SELECT CASE WHEN current_setting('role') = 'none' THEN session_user::text ELSE current_setting('role') END
+-- The branch a session is on: 'main' when it never checked out.
+CREATE OR REPLACE FUNCTION pggit.current_branch() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
+    SELECT coalesce((SELECT b.name FROM pggit.branches b WHERE b.id = pggit._session_branch_id()), 'main')
 $fn$;
 
 -- A live branch by name (status active or merged), or SQLSTATE PGG40.
@@ -82,10 +98,39 @@ BEGIN
 END
 $fn$;
 
+-- Whether the invoker may work on a branch: its owner, or a merger (main: mergers only).
+CREATE OR REPLACE FUNCTION pggit._may_change_branch(branch_id bigint) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
+    SELECT coalesce((SELECT b.owner_role IS NOT NULL AND b.owner_role = pggit._invoker()
+                       FROM pggit.branches b WHERE b.id = $1), false)
+        OR pggit._is_merger(pggit._invoker())
+$fn$;
+
+-- PGG51 unless the invoker may work on the branch.
+CREATE OR REPLACE FUNCTION pggit._require_branch_right(branch_id bigint, what text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+DECLARE
+    b pggit.branches;
+BEGIN
+    IF pggit._may_change_branch(branch_id) THEN
+        RETURN;
+    END IF;
+    SELECT * INTO b FROM pggit.branches x WHERE x.id = branch_id;
+    RAISE EXCEPTION USING ERRCODE = 'PGG51',
+        MESSAGE = format('role %s may not %s branch %s: %s', pggit._invoker(), what, b.name,
+                         CASE WHEN b.name = 'main' THEN 'only mergers change main'
+                              ELSE format('it belongs to %s', coalesce(b.owner_role, 'nobody')) END),
+        HINT = CASE WHEN b.name = 'main'
+                    THEN 'work on a branch of your own (pggit.create_branch), and let a merger merge it into main'
+                    ELSE 'work on your own branches, or connect as a merger' END;
+END
+$fn$;
+
 -- pggit.checkout(branch): point this session's search_path at the branch's physical schemas (in the
--- order of the tracked_schemas setting) plus pggit (plus public for main), set pggit.branch, and record
--- the checkout in pggit.sessions. Returns the search_path it set. Session-level: it lasts until the
--- next checkout or the end of the session (or is undone with the transaction if that rolls back).
+-- order of the tracked_schemas setting) plus pggit (plus public for main), and record the checkout in
+-- pggit.sessions. Returns the search_path it set. Session-level: it lasts until the next checkout or the
+-- end of the session (or is undone with the transaction if that rolls back). Agents check out main and
+-- their own branches.
 CREATE OR REPLACE FUNCTION pggit.checkout(branch text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 DECLARE
@@ -98,6 +143,9 @@ BEGIN
             HINT = 'SELECT pggit.checkout(''main'') or a branch listed by SELECT * FROM pggit.list_branches()';
     END IF;
     target_id := pggit._live_branch_id(branch);
+    IF branch <> 'main' THEN
+        PERFORM pggit._require_branch_right(target_id, 'check out');
+    END IF;
 
     SELECT string_agg(quote_ident(bs.physical_schema), ', ' ORDER BY t.ord) INTO path
       FROM pggit.branch_schemas bs
@@ -121,6 +169,10 @@ BEGIN
         DELETE FROM pggit.sessions s
          WHERE NOT EXISTS (SELECT 1 FROM pg_stat_get_activity(NULL) a
                             WHERE a.pid = s.pid AND a.backend_start = s.backend_start);
+        DELETE FROM pggit.operations o
+         WHERE NOT EXISTS (SELECT 1 FROM pg_stat_get_activity(NULL) a WHERE a.pid = o.pid);
+        DELETE FROM pggit.dropped d
+         WHERE NOT EXISTS (SELECT 1 FROM pg_stat_get_activity(NULL) a WHERE a.pid = d.pid);
     END IF;
     INSERT INTO pggit.sessions AS s (pid, backend_start, branch_id, role_name)
     VALUES (pg_backend_pid(), my_start, target_id, pggit._invoker())
@@ -128,7 +180,6 @@ BEGIN
        SET branch_id = EXCLUDED.branch_id, role_name = EXCLUDED.role_name, checked_out_at = now();
 
     -- Session-level (is_local = false): a plain SET outlives this function's own SET clause.
-    PERFORM pg_catalog.set_config('pggit.branch', CASE WHEN branch = 'main' THEN '' ELSE branch END, false);
     PERFORM pg_catalog.set_config('search_path', path, false);
     RETURN path;
 END
@@ -144,60 +195,139 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 $fn$;
 
 -- The guard's refusal (shared by both event trigger functions).
-CREATE OR REPLACE FUNCTION pggit._guard_refuse(session_branch text, command_tag text, object_type text,
-                                               object_identity text, owner_branch text) RETURNS void
+CREATE OR REPLACE FUNCTION pggit._guard_refuse(reason text, command_tag text, object_type text,
+                                               object_identity text, owner_branch text, session_branch text)
+RETURNS void
 LANGUAGE plpgsql AS $fn$
+DECLARE
+    what text := format('%s may not change %s %s, which belongs to %s', command_tag, object_type,
+                        coalesce(object_identity, '(unnamed)'),
+                        CASE WHEN owner_branch = 'main' THEN 'main' ELSE format('branch %L', owner_branch) END);
 BEGIN
-    RAISE EXCEPTION USING ERRCODE = 'PGG50',
-        MESSAGE = format('this session is checked out to branch %L: %s may not change %s %s, which belongs to %s',
-                         session_branch, command_tag, object_type, object_identity,
-                         CASE WHEN owner_branch = 'main' THEN 'main' ELSE format('branch %L', owner_branch) END),
-        HINT = CASE WHEN owner_branch = 'main'
-                    THEN 'change main only after SELECT pggit.checkout(''main''), or use unqualified names to change the branch''s own copy'
-                    ELSE format('SELECT pggit.checkout(%L) first to work on that branch', owner_branch) END;
+    IF reason = 'session' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG50',
+            MESSAGE = format('this session is checked out to branch %L: %s', session_branch, what),
+            HINT = CASE WHEN owner_branch = 'main'
+                        THEN 'use unqualified names to change the branch''s own copy; main changes through a merge (a merger may also SELECT pggit.checkout(''main'') and change it there)'
+                        ELSE format('SELECT pggit.checkout(%L) first to work on that branch', owner_branch) END;
+    ELSIF reason = 'agent' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG50',
+            MESSAGE = format('role %s is an agent: %s', pggit._invoker(), what),
+            HINT = 'agents change only their own branches: SELECT pggit.checkout(''<your branch>''), then run the DDL there';
+    ELSIF reason = 'operation' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG50',
+            MESSAGE = format('a pggit operation is running in this transaction on other branches: %s', what),
+            HINT = 'a merge or branch copy changes its own branch only; run other DDL in another transaction';
+    ELSE
+        RAISE EXCEPTION USING ERRCODE = 'PGG50',
+            MESSAGE = format('%s: schema %s holds %s; renaming or dropping it would detach it from pggit',
+                             command_tag, coalesce(object_identity, '?'),
+                             CASE WHEN owner_branch = 'main' THEN 'main' ELSE format('branch %L', owner_branch) END),
+            HINT = CASE WHEN owner_branch = 'main'
+                        THEN 'tracked schemas are configured in pggit.settings (tracked_schemas); they keep their names'
+                        ELSE format('delete the branch with SELECT pggit.delete_branch(%L)', owner_branch) END;
+    END IF;
+END
+$fn$;
+
+-- The schema an object without one of its own belongs to: its table's (triggers, rules, policies, column
+-- defaults). NULL for anything else.
+CREATE OR REPLACE FUNCTION pggit._object_schema(classid oid, objid oid) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
+    SELECT n.nspname::text
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = CASE $1
+                     WHEN 'pg_trigger'::regclass THEN (SELECT t.tgrelid FROM pg_trigger t WHERE t.oid = $2)
+                     WHEN 'pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = $2)
+                     WHEN 'pg_policy'::regclass THEN (SELECT p.polrelid FROM pg_policy p WHERE p.oid = $2)
+                     WHEN 'pg_attrdef'::regclass THEN (SELECT d.adrelid FROM pg_attrdef d WHERE d.oid = $2)
+                   END
+$fn$;
+
+-- The guard for one branch a command touched (see the header); returns nothing or raises PGG50.
+CREATE OR REPLACE FUNCTION pggit._guard(branch_id bigint, op_branches bigint[], command_tag text, object_type text,
+                                        object_identity text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+DECLARE
+    b pggit.branches;
+    session_bid bigint;
+    invoker text;
+BEGIN
+    SELECT * INTO b FROM pggit.branches x WHERE x.id = branch_id;
+    IF op_branches IS NOT NULL THEN
+        PERFORM pggit._guard_refuse('operation', command_tag, object_type, object_identity, b.name, NULL);
+    END IF;
+    session_bid := pggit._session_branch_id();
+    IF session_bid IS NOT NULL AND session_bid <> branch_id
+       AND (SELECT x.name FROM pggit.branches x WHERE x.id = session_bid) <> 'main' THEN
+        PERFORM pggit._guard_refuse('session', command_tag, object_type, object_identity, b.name,
+                                    (SELECT x.name FROM pggit.branches x WHERE x.id = session_bid));
+    END IF;
+    invoker := pggit._invoker();
+    IF b.owner_role IS DISTINCT FROM invoker AND pggit._is_agent(invoker) THEN
+        PERFORM pggit._guard_refuse('agent', command_tag, object_type, object_identity, b.name, NULL);
+    END IF;
 END
 $fn$;
 
 -- sql_drop: guard the dropped objects, then hand them to the ddl_command_end capture of the same
--- command (through the transaction-local setting pggit._dropped) so one command is one log row.
+-- command (pggit.dropped) so one command is one log row.
 CREATE OR REPLACE FUNCTION pggit._capture_drop() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 DECLARE
-    session_branch text;
+    op_branches bigint[];
+    quiet bigint[];  -- branches pggit itself copies or drops in this transaction: neither guarded nor captured
     dropped jsonb;
-    bad record;
+    x record;
 BEGIN
-    IF current_setting('pggit.internal', true) = 'on' THEN
-        RETURN;
+    SELECT array_agg(o.branch_id), coalesce(array_agg(o.branch_id) FILTER (WHERE o.mode IN ('copy', 'drop')), '{}')
+      INTO op_branches, quiet FROM pggit._ops() o;
+    IF 0 = ANY (op_branches) THEN
+        RETURN;  -- pggit init
     END IF;
-    session_branch := coalesce(nullif(current_setting('pggit.branch', true), ''), 'main');
     SELECT jsonb_agg(jsonb_build_object('type', d.object_type, 'schema', d.owner_schema,
                                         'identity', d.object_identity, 'original', d.original))
       INTO dropped
       FROM (SELECT o.object_type, o.object_identity, o.original,
-                   CASE WHEN o.object_type = 'schema' THEN o.object_name ELSE o.schema_name END AS owner_schema
+                   CASE WHEN o.object_type = 'schema' THEN o.object_name
+                        WHEN o.schema_name IS NULL AND o.object_type IN ('trigger', 'rule', 'policy', 'default value')
+                        THEN o.address_names[1]
+                        ELSE o.schema_name END AS owner_schema
               FROM pg_event_trigger_dropped_objects() AS o
              WHERE (o.original OR o.normal) AND NOT o.is_temporary) d
-     WHERE d.owner_schema IS NOT NULL AND d.owner_schema <> 'pggit';
+     WHERE d.owner_schema IS NOT NULL AND d.owner_schema <> 'pggit' AND d.owner_schema !~ '^pg_(toast_)?temp_'
+       AND NOT EXISTS (SELECT 1 FROM pggit.branch_schemas q
+                        WHERE q.physical_schema = d.owner_schema AND q.branch_id = ANY (quiet));
     IF dropped IS NULL THEN
         RETURN;
     END IF;
-    IF session_branch <> 'main' AND current_setting('pggit.internal', true) IS DISTINCT FROM 'capture' THEN
-        SELECT x->>'type' AS object_type, x->>'identity' AS object_identity, b.name AS owner
-          INTO bad
-          FROM jsonb_array_elements(dropped) AS x
-          JOIN pggit.branch_schemas bs ON bs.physical_schema = x->>'schema'
-          JOIN pggit.branches b ON b.id = bs.branch_id
-         WHERE b.name <> session_branch
-         LIMIT 1;
-        IF FOUND THEN
-            PERFORM pggit._guard_refuse(session_branch, tg_tag, bad.object_type, bad.object_identity, bad.owner);
+    FOR x IN SELECT DISTINCT ON (bs.branch_id) bs.branch_id, bs.physical_schema, e->>'type' AS object_type,
+                    e->>'identity' AS object_identity, b.name AS branch_name, e->>'type' = 'schema' AS schema_dropped
+               FROM jsonb_array_elements(dropped) AS e
+               JOIN pggit.branch_schemas bs ON bs.physical_schema = e->>'schema'
+               JOIN pggit.branches b ON b.id = bs.branch_id
+              ORDER BY bs.branch_id, (e->>'type' = 'schema') DESC LOOP
+        IF x.schema_dropped THEN
+            PERFORM pggit._guard_refuse('schema', tg_tag, 'schema', x.physical_schema, x.branch_name, NULL);
         END IF;
-    END IF;
-    PERFORM set_config('pggit._dropped',
-                       (coalesce(nullif(current_setting('pggit._dropped', true), ''), '[]')::jsonb || dropped)::text,
-                       true);
+        IF NOT (x.branch_id = ANY (coalesce(op_branches, '{}'))) THEN
+            PERFORM pggit._guard(x.branch_id, op_branches, tg_tag, x.object_type, x.object_identity);
+        END IF;
+    END LOOP;
+    INSERT INTO pggit.dropped AS d (pid, txid, objects) VALUES (pg_backend_pid(), pg_current_xact_id(), dropped)
+    ON CONFLICT (pid, txid) DO UPDATE SET objects = d.objects || EXCLUDED.objects;
+    PERFORM set_config('pggit._dropped', 'yes', true);
 END
+$fn$;
+
+-- The DDL statements of the client message running now, each once, joined into one script; and the
+-- other statements it held that change or read data (for the warning). Both empty when there are none.
+CREATE OR REPLACE FUNCTION pggit._message_ddl(msg text, OUT ddl text, OUT others text[])
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    SELECT coalesce(string_agg(s.statement, E';\n' ORDER BY s.ord) FILTER (WHERE s.class = 'ddl'), ''),
+           coalesce(array_agg(s.statement ORDER BY s.ord)
+                        FILTER (WHERE s.class NOT IN ('ddl', 'pggit', 'session', 'transaction', 'empty')), '{}')
+      FROM pggit.statements(msg) s
 $fn$;
 
 -- ddl_command_end: guard what the command created or altered, then record one row per branch touched.
@@ -205,10 +335,12 @@ $fn$;
 CREATE OR REPLACE FUNCTION pggit._capture_ddl() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 DECLARE
-    mode text := current_setting('pggit.internal', true);
-    dropped_text text;
-    session_branch text;
-    session_branch_id bigint;
+    op_branches bigint[];
+    op_modes text[];
+    op_merges bigint[];
+    dropped jsonb;
+    session_bid bigint;
+    session_name text;
     session_looked_up boolean := false;
     c record;
     bid bigint;
@@ -217,7 +349,9 @@ DECLARE
     last_bid bigint;
     last_tracked text;
     obj jsonb;
+    owner_schema text;
     k integer;
+    pos integer;
     -- One entry per branch touched, in first-seen order: its objects and its primary object.
     bids bigint[] := '{}';
     objs jsonb[] := '{}';
@@ -225,54 +359,74 @@ DECLARE
     prim_schema text[] := '{}';
     prim_identity text[] := '{}';
     prim_best boolean[] := '{}';
-    owner_name text;
-    stmt text;
+    renamed_schema text[] := '{}';
+    msg text;
+    msg_ddl text;
+    msg_others text[];
     msg_key text;
     text_row bigint;
     new_id bigint;
 BEGIN
-    IF mode = 'on' THEN
-        RETURN;
+    SELECT array_agg(o.branch_id), array_agg(o.mode), array_agg(o.merge_id)
+      INTO op_branches, op_modes, op_merges FROM pggit._ops() o;
+    IF 0 = ANY (op_branches) THEN
+        RETURN;  -- pggit init
     END IF;
-    dropped_text := nullif(current_setting('pggit._dropped', true), '');
-    IF dropped_text IS NOT NULL THEN
+    -- (the setting is only a hint that sql_drop ran for this command; what was dropped is in pggit.dropped)
+    IF current_setting('pggit._dropped', true) = 'yes' THEN
         PERFORM set_config('pggit._dropped', '', true);
+        DELETE FROM pggit.dropped d WHERE d.pid = pg_backend_pid() AND d.txid = pg_current_xact_id()
+        RETURNING d.objects INTO dropped;
     END IF;
-    session_branch := coalesce(nullif(current_setting('pggit.branch', true), ''), 'main');
 
     FOR c IN
         SELECT 'drop' AS action, x->>'type' AS object_type, x->>'identity' AS object_identity,
-               (x->>'original')::boolean AS best, x->>'schema' AS owner_schema
-          FROM jsonb_array_elements(dropped_text::jsonb) AS x
+               (x->>'original')::boolean AS best, x->>'schema' AS owner_schema, NULL::oid AS classid,
+               NULL::oid AS objid
+          FROM jsonb_array_elements(dropped) AS x
         UNION ALL
-        SELECT 'ddl', d.object_type, d.object_identity, d.command_tag = tg_tag,
-               CASE WHEN d.object_type = 'schema'
-                    THEN (SELECT n.nspname::text FROM pg_namespace n WHERE n.oid = d.objid)
-                    ELSE d.schema_name END
+        SELECT 'ddl', d.object_type, d.object_identity, d.command_tag = tg_tag, d.schema_name, d.classid, d.objid
           FROM pg_event_trigger_ddl_commands() AS d
     LOOP
-        IF c.owner_schema = 'pggit' OR c.owner_schema ~ '^pg_(toast_)?temp_' THEN
+        owner_schema := c.owner_schema;
+        IF c.action = 'ddl' AND c.object_type = 'schema' THEN
+            owner_schema := (SELECT n.nspname::text FROM pg_namespace n WHERE n.oid = c.objid);
+            -- a schema that holds a branch keeps its name: a rename would detach it
+            IF NOT EXISTS (SELECT 1 FROM pggit.branch_schemas bs WHERE bs.physical_schema = owner_schema)
+               AND EXISTS (SELECT 1 FROM pggit.branch_schemas bs WHERE bs.physical_oid = c.objid) THEN
+                renamed_schema := renamed_schema || owner_schema;
+                SELECT bs.physical_schema INTO owner_schema FROM pggit.branch_schemas bs WHERE bs.physical_oid = c.objid;
+            END IF;
+        ELSIF c.action = 'ddl' AND owner_schema IS NULL AND c.object_identity IS NOT NULL THEN
+            owner_schema := pggit._object_schema(c.classid, c.objid);
+        END IF;
+        IF owner_schema = 'pggit' OR owner_schema ~ '^pg_(toast_)?temp_' THEN
             CONTINUE;
         END IF;
-        IF c.owner_schema IS NULL THEN
+        IF owner_schema IS NULL THEN
             -- Objects outside schemas are not versioned; GRANT/REVOKE name no object: the session's branch.
             IF c.object_identity IS NOT NULL THEN
                 CONTINUE;
             END IF;
-            IF NOT session_looked_up THEN
-                SELECT b.id INTO session_branch_id FROM pggit.branches b
-                 WHERE b.name = session_branch AND b.status <> 'deleted';
-                session_looked_up := true;
+            -- (a merge's GRANTs belong to its target)
+            IF cardinality(op_branches) = 1 THEN
+                bid := op_branches[1];
+            ELSE
+                IF NOT session_looked_up THEN
+                    session_bid := pggit._session_branch_id();
+                    session_looked_up := true;
+                END IF;
+                bid := coalesce(session_bid,
+                                (SELECT b.id FROM pggit.branches b WHERE b.name = 'main' AND b.status <> 'deleted'));
             END IF;
-            bid := session_branch_id;
             tracked := NULL;
         ELSE
-            IF c.owner_schema IS DISTINCT FROM last_owner THEN
+            IF owner_schema IS DISTINCT FROM last_owner THEN
                 last_bid := NULL;
                 last_tracked := NULL;
                 SELECT bs.branch_id, bs.tracked_schema INTO last_bid, last_tracked
-                  FROM pggit.branch_schemas bs WHERE bs.physical_schema = c.owner_schema;
-                last_owner := c.owner_schema;
+                  FROM pggit.branch_schemas bs WHERE bs.physical_schema = owner_schema;
+                last_owner := owner_schema;
             END IF;
             bid := last_bid;
             tracked := last_tracked;
@@ -280,7 +434,7 @@ BEGIN
         IF bid IS NULL THEN
             CONTINUE;
         END IF;
-        obj := jsonb_build_object('action', c.action, 'type', c.object_type, 'schema', c.owner_schema,
+        obj := jsonb_build_object('action', c.action, 'type', c.object_type, 'schema', owner_schema,
                                   'identity', c.object_identity, 'tracked_schema', tracked);
         k := array_position(bids, bid);
         IF k IS NULL THEN
@@ -288,14 +442,14 @@ BEGIN
             k := cardinality(bids);
             objs[k] := jsonb_build_array(obj);
             prim_type[k] := c.object_type;
-            prim_schema[k] := c.owner_schema;
+            prim_schema[k] := owner_schema;
             prim_identity[k] := c.object_identity;
             prim_best[k] := coalesce(c.best, false);
         ELSIF NOT objs[k] @> jsonb_build_array(obj) THEN
             objs[k] := objs[k] || obj;
             IF coalesce(c.best, false) AND NOT prim_best[k] THEN
                 prim_type[k] := c.object_type;
-                prim_schema[k] := c.owner_schema;
+                prim_schema[k] := owner_schema;
                 prim_identity[k] := c.object_identity;
                 prim_best[k] := true;
             END IF;
@@ -303,26 +457,60 @@ BEGIN
     END LOOP;
 
     FOR k IN 1 .. cardinality(bids) LOOP
-        IF session_branch <> 'main' AND mode IS DISTINCT FROM 'capture' THEN
-            SELECT b.name INTO owner_name FROM pggit.branches b WHERE b.id = bids[k];
-            IF owner_name IS DISTINCT FROM session_branch THEN
-                PERFORM pggit._guard_refuse(session_branch, tg_tag, prim_type[k], prim_identity[k], owner_name);
-            END IF;
+        pos := array_position(op_branches, bids[k]);
+        IF pos IS NOT NULL AND op_modes[pos] IN ('copy', 'drop') THEN
+            CONTINUE;  -- pggit copying or dropping this branch: not history
         END IF;
-        IF stmt IS NULL THEN
-            stmt := coalesce(nullif(current_setting('pggit.statement', true), ''), current_query(), tg_tag);
+        IF cardinality(renamed_schema) > 0 THEN
+            PERFORM pggit._guard_refuse('schema', tg_tag, 'schema', renamed_schema[1],
+                                        (SELECT b.name FROM pggit.branches b WHERE b.id = bids[k]), NULL);
         END IF;
-        -- One client message (same statement start, same text) in this transaction: store its text once.
-        msg_key := extract(epoch FROM statement_timestamp())::text || ':' || bids[k] || ':' || stmt;
+        IF pos IS NULL THEN
+            PERFORM pggit._guard(bids[k], op_branches, tg_tag, prim_type[k], prim_identity[k]);
+        END IF;
+        IF NOT session_looked_up THEN
+            session_bid := pggit._session_branch_id();
+            session_looked_up := true;
+        END IF;
+        IF session_name IS NULL THEN
+            session_name := coalesce((SELECT b.name FROM pggit.branches b WHERE b.id = session_bid), 'main');
+        END IF;
+        IF pos IS NOT NULL THEN
+            -- a merge applying its statements: recorded with the merge, which records their text itself
+            INSERT INTO pggit.ddl_log (branch_id, command_tag, object_type, schema_name, object_identity, statement,
+                                       role_name, objects, session_branch, message_at, merge_id)
+            VALUES (bids[k], tg_tag, prim_type[k], prim_schema[k], prim_identity[k], '', pggit._invoker(), objs[k],
+                    session_name, statement_timestamp(), op_merges[pos]);
+            CONTINUE;
+        END IF;
+        -- One client message (same statement start) in this transaction and branch: its text is stored once.
+        msg_key := extract(epoch FROM statement_timestamp())::text || ':' || bids[k];
         text_row := NULL;
         IF current_setting('pggit._capture_key', true) = msg_key THEN
-            text_row := nullif(current_setting('pggit._capture_row', true), '')::bigint;
+            -- the setting only points at a row; the row itself must be this message's (a forged value
+            -- points at nothing usable)
+            SELECT l.id INTO text_row FROM pggit.ddl_log l
+             WHERE l.id = nullif(current_setting('pggit._capture_row', true), '')::bigint
+               AND l.branch_id = bids[k] AND l.txid = pg_current_xact_id() AND l.statement_row IS NULL
+               AND l.message_at = statement_timestamp() AND l.merge_id IS NULL;
+        END IF;
+        IF text_row IS NULL AND msg IS NULL THEN
+            msg := coalesce(current_query(), '');
+            SELECT m.ddl, m.others INTO msg_ddl, msg_others FROM pggit._message_ddl(msg) m;
+            IF cardinality(msg_others) > 0 THEN
+                RAISE WARNING USING
+                    MESSAGE = format('pggit records only the DDL of this message for merges; %s other statement(s) '
+                                     'changed this branch only and will never reach another branch: %s',
+                                     cardinality(msg_others), left(array_to_string(msg_others, '; '), 200)),
+                    HINT = 'send schema changes and data changes as separate statements; write backfills as migration steps';
+            END IF;
         END IF;
         INSERT INTO pggit.ddl_log (branch_id, command_tag, object_type, schema_name, object_identity, statement,
-                                   role_name, objects, statement_row, session_branch)
+                                   role_name, objects, statement_row, session_branch, message_at, message)
         VALUES (bids[k], tg_tag, prim_type[k], prim_schema[k], prim_identity[k],
-                CASE WHEN text_row IS NULL THEN stmt ELSE '' END,
-                pggit._invoker(), objs[k], text_row, session_branch)
+                CASE WHEN text_row IS NULL THEN msg_ddl ELSE '' END,
+                pggit._invoker(), objs[k], text_row, session_name, statement_timestamp(),
+                CASE WHEN text_row IS NULL AND msg IS DISTINCT FROM msg_ddl THEN msg END)
         RETURNING id INTO new_id;
         IF text_row IS NULL THEN
             PERFORM set_config('pggit._capture_key', msg_key, true);
@@ -332,34 +520,183 @@ BEGIN
 END
 $fn$;
 
--- The statements of a commit, in the order they ran, each client message once.
+-- The statements of a commit, in the order they ran, each client message once. A merge commit's are
+-- the statements its merge applied.
 CREATE OR REPLACE FUNCTION pggit._commit_statements(commit_id bigint) RETURNS text[]
 LANGUAGE sql STABLE SET search_path = pg_catalog, pggit AS $fn$
-    SELECT coalesce(array_agg(l.statement ORDER BY l.id), '{}')
-      FROM pggit.ddl_log l
-     WHERE l.commit_id = $1 AND l.statement_row IS NULL
+    SELECT coalesce(
+        (SELECT m.applied_sql FROM pggit.merges m WHERE m.result_commit_id = $1 ORDER BY m.id DESC LIMIT 1),
+        (SELECT coalesce(array_agg(l.statement ORDER BY l.id), '{}')
+           FROM pggit.ddl_log l
+          WHERE l.commit_id = $1 AND l.statement_row IS NULL AND l.merge_id IS NULL AND l.statement <> ''))
 $fn$;
 
--- pggit.commit(message, author): commit the session's branch (see pggit.checkout): snapshot it and
--- group its captured, uncommitted DDL into a new commit. Returns the commit id.
-CREATE OR REPLACE FUNCTION pggit.commit(message text, author text DEFAULT current_user) RETURNS bigint
+-- (tracked schema, name) of what a captured object is or belongs to: a table for its columns,
+-- constraints, triggers, policies and defaults, the object itself otherwise.
+CREATE OR REPLACE FUNCTION pggit._log_object_name(obj jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    SELECT CASE WHEN obj->>'tracked_schema' IS NULL OR obj->>'identity' IS NULL THEN NULL
+                ELSE (obj->>'tracked_schema') || '.' || (
+                    SELECT CASE WHEN left(rest, 1) = '"' THEN replace(substring(rest FROM '^"((?:[^"]|"")*)"'), '""', '"')
+                                ELSE substring(rest FROM '^([^.(\[ ]*)') END
+                      FROM (SELECT CASE WHEN position(p IN ident) = 1 THEN substr(ident, length(p) + 1)
+                                        ELSE ident END AS rest
+                              FROM (SELECT regexp_replace(obj->>'identity', '^(.* on |for )', '') AS ident,
+                                           quote_ident(obj->>'schema') || '.' AS p) a) b)
+           END
+$fn$;
+
+-- (tracked schema, name) a snapshot key is about (the table of a column, constraint, trigger or policy).
+CREATE OR REPLACE FUNCTION pggit._key_name(key text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    SELECT split_part(rest, '.', 1) || '.' || split_part(split_part(rest, '.', 2), '(', 1)
+      FROM (SELECT substr(key, position(':' IN key) + 1) AS rest) r
+$fn$;
+
+-- Whether two definitions of an object differ in grants only (object and column grants).
+CREATE OR REPLACE FUNCTION pggit._grants_only_differ(a jsonb, b jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    SELECT a IS NOT NULL AND b IS NOT NULL AND
+           (SELECT (a - 'grants' - 'deps' - 'columns') = (b - 'grants' - 'deps' - 'columns')
+                   AND coalesce((SELECT jsonb_object_agg(k, v - 'grants') FROM jsonb_each(a->'columns') AS c(k, v)), '{}')
+                     = coalesce((SELECT jsonb_object_agg(k, v - 'grants') FROM jsonb_each(b->'columns') AS c(k, v)), '{}'))
+$fn$;
+
+-- Object keys that differ between a branch's head commit and `live` without any captured, uncommitted DDL
+-- of the branch that could explain them: changes made outside pggit (event triggers off, replication role
+-- replica, GRANT/REVOKE from another branch's session, ...). Sorted.
+CREATE OR REPLACE FUNCTION pggit._drift(branch_id bigint, head_doc jsonb, live jsonb) RETURNS text[]
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit AS $fn$
+BEGIN
+    RETURN (
+        WITH rows AS (
+            SELECT l.command_tag, l.objects FROM pggit.ddl_log l WHERE l.branch_id = _drift.branch_id AND l.commit_id IS NULL
+        ), touched AS (
+            SELECT DISTINCT pggit._log_object_name(o) AS name
+              FROM rows r, jsonb_array_elements(r.objects) AS o
+        ), granted AS (
+            SELECT EXISTS (SELECT 1 FROM rows r WHERE r.command_tag IN ('GRANT', 'REVOKE')) AS any
+        )
+        SELECT coalesce(array_agg(c->>'key' ORDER BY c->>'key'), '{}')
+          FROM jsonb_array_elements(pggit._merge_changes(head_doc, live)) AS c, granted g
+         WHERE pggit._key_name(c->>'key') NOT IN (SELECT t.name FROM touched t WHERE t.name IS NOT NULL)
+           AND NOT (g.any AND pggit._grants_only_differ(head_doc->'objects'->(c->>'key'), live->'objects'->(c->>'key'))));
+END
+$fn$;
+
+-- Bring a branch's history up to its live schema before pggit builds on it (a merge, a branch point, a
+-- commit): changes nobody captured become a commit of their own by 'outside pggit' (they are never folded
+-- into another commit), then `label` commits the captured, uncommitted DDL when there is any (or when
+-- `always`). Returns the head commit and whether a commit was made (then its snapshot is `live`).
+-- With the setting on_drift = 'refuse' uncaptured changes raise PGG92 instead.
+CREATE OR REPLACE FUNCTION pggit._settle(p_branch bigint, live jsonb, label text, author text, always boolean,
+                                         OUT head bigint, OUT fresh boolean, OUT drift text[])
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    b pggit.branches;
+    head_doc jsonb;
+    uncommitted boolean;
+    drift_doc jsonb;
+BEGIN
+    SELECT * INTO b FROM pggit.branches x WHERE x.id = p_branch FOR NO KEY UPDATE;
+    head := coalesce(b.head_commit_id, b.base_commit_id);
+    fresh := false;
+    drift := '{}';
+    uncommitted := EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = p_branch AND l.commit_id IS NULL);
+    IF head IS NULL THEN
+        head := pggit._record_commit(p_branch, CASE WHEN always OR uncommitted THEN label ELSE format('Initial state of %s', b.name) END,
+                                     coalesce(author, pggit._invoker()), live);
+        fresh := true;
+        RETURN;
+    END IF;
+    head_doc := (SELECT s.doc FROM pggit.commits c JOIN pggit.snapshots s ON s.hash = c.snapshot_hash WHERE c.id = head);
+    IF head_doc = live AND NOT uncommitted AND NOT always THEN
+        RETURN;
+    END IF;
+    IF head_doc IS DISTINCT FROM live THEN
+        drift := pggit._drift(p_branch, head_doc, live);
+    END IF;
+    IF cardinality(drift) > 0 THEN
+        IF (SELECT s.value #>> '{}' FROM pggit.settings s WHERE s.key = 'on_drift') = 'refuse' THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGG92',
+                MESSAGE = format('%s has changes pggit did not capture: %s', b.name, array_to_string(drift, ', ')),
+                HINT = format('record them as their own commit with SELECT pggit.record_drift(%L) (a merger), or undo them', b.name);
+        END IF;
+        -- the head's document with the uncaptured objects as they are live (all of live when nothing was captured)
+        drift_doc := CASE WHEN uncommitted THEN pggit._merge_take(head_doc, live,
+                              (SELECT jsonb_agg(jsonb_build_object('key', k)) FROM unnest(drift) AS k))
+                          ELSE live END;
+        head := pggit._record_commit(p_branch, format('Changes made outside pggit: %s', array_to_string(drift, ', ')),
+                                     'outside pggit', drift_doc, false);
+        fresh := NOT uncommitted;
+    END IF;
+    IF uncommitted OR always THEN
+        head := pggit._record_commit(p_branch, label, coalesce(author, pggit._invoker()), live);
+        fresh := true;
+    END IF;
+END
+$fn$;
+
+-- pggit.commit(message, author): commit the session's branch (see pggit.checkout): snapshot it and group its
+-- captured, uncommitted DDL into a new commit (changes pggit did not capture become a commit of their own,
+-- by 'outside pggit'). The author defaults to the invoking role; only a merger may name someone else. An
+-- agent commits its own branches; main takes commits from mergers only. Returns the commit id.
+CREATE OR REPLACE FUNCTION pggit.commit(message text, author text DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 DECLARE
-    branch_name text := pggit.current_branch();
     target_id bigint;
+    invoker text := pggit._invoker();
+    who text := coalesce(author, pggit._invoker());
+    settled record;
 BEGIN
     IF message IS NULL OR btrim(message) = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'PGG61', MESSAGE = 'the commit message is empty',
             HINT = 'say what changed: SELECT pggit.commit(''add users.oauth_provider'')';
     END IF;
-    IF author IS NULL OR btrim(author) = '' THEN
+    IF btrim(who) = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'PGG61', MESSAGE = 'the commit author is empty',
             HINT = 'leave author out (it defaults to the current role) or name who made the change';
     END IF;
-    target_id := pggit._live_branch_id(branch_name);
-    -- One commit at a time per branch: parent = head must not race.
-    PERFORM 1 FROM pggit.branches WHERE id = target_id FOR UPDATE;
-    RETURN pggit._record_commit(target_id, message, author);
+    target_id := coalesce(pggit._session_branch_id(), pggit._live_branch_id('main'));
+    PERFORM pggit._require_branch_right(target_id, 'commit to');
+    IF who <> invoker AND NOT pggit._is_merger(invoker) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG51',
+            MESSAGE = format('role %s may not commit as %L: only a merger may name another author', invoker, who),
+            HINT = 'leave the author out (it is your role), or connect as a merger';
+    END IF;
+    SELECT * INTO settled FROM pggit._settle(target_id, pggit._snapshot_of(target_id), message, who, true) s;
+    RETURN settled.head;
+END
+$fn$;
+
+-- pggit.record_drift(branch, note): record the branch's changes that pggit did not capture as a commit of
+-- their own by 'outside pggit' (a merger). Returns the commit id, or NULL when there are none.
+CREATE OR REPLACE FUNCTION pggit.record_drift(branch text DEFAULT 'main', note text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    bid bigint := pggit._live_branch_id(coalesce(branch, 'main'));
+    b pggit.branches;
+    head_doc jsonb;
+    live jsonb;
+    drift text[];
+BEGIN
+    PERFORM pggit._require_merger('record changes made outside pggit');
+    SELECT * INTO b FROM pggit.branches x WHERE x.id = bid FOR NO KEY UPDATE;
+    live := pggit._snapshot_of(bid);
+    head_doc := (SELECT s.doc FROM pggit.commits c JOIN pggit.snapshots s ON s.hash = c.snapshot_hash
+                  WHERE c.id = coalesce(b.head_commit_id, b.base_commit_id));
+    drift := pggit._drift(bid, head_doc, live);
+    IF cardinality(drift) = 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN pggit._record_commit(bid, format('Changes made outside pggit: %s%s', array_to_string(drift, ', '),
+                                            CASE WHEN note IS NOT NULL THEN ' (' || note || ')' ELSE '' END),
+                                'outside pggit',
+                                CASE WHEN EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = bid AND l.commit_id IS NULL)
+                                     THEN pggit._merge_take(head_doc, live,
+                                              (SELECT jsonb_agg(jsonb_build_object('key', k)) FROM unnest(drift) AS k))
+                                     ELSE live END,
+                                false);
 END
 $fn$;
 
@@ -406,7 +743,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 $fn$;
 
 -- pggit.uncommitted(branch): the branch's captured DDL that no commit holds yet, oldest first (branch
--- NULL: the session's branch). Each command shows its full statement text.
+-- NULL: the session's branch). Each command shows the DDL statements of its message.
 CREATE OR REPLACE FUNCTION pggit.uncommitted(branch text DEFAULT NULL)
 RETURNS TABLE (id bigint, branch text, command_tag text, object_type text, object_identity text,
                statement text, role_name text, captured_at timestamptz)
@@ -420,12 +757,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
      ORDER BY l.id
 $fn$;
 
--- Internal functions are the owner's only.
-REVOKE ALL ON FUNCTION pggit._invoker(), pggit._live_branch_id(text), pggit._branch_in_use(bigint),
-    pggit._guard_refuse(text, text, text, text, text), pggit._capture_drop(), pggit._capture_ddl(),
-    pggit._commit_statements(bigint), pggit._log_branch_id(text), pggit._check_log_limit(integer) FROM PUBLIC;
-
--- The event triggers (CREATE EVENT TRIGGER has no IF NOT EXISTS; names are per database).
+-- The event triggers (CREATE EVENT TRIGGER has no IF NOT EXISTS; names are per database). A disabled one
+-- is enabled again by `pggit init`.
 DO $do$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pggit_capture_ddl') THEN
@@ -434,5 +767,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'pggit_capture_drop') THEN
         CREATE EVENT TRIGGER pggit_capture_drop ON sql_drop EXECUTE FUNCTION pggit._capture_drop();
     END IF;
+    ALTER EVENT TRIGGER pggit_capture_ddl ENABLE ALWAYS;
+    ALTER EVENT TRIGGER pggit_capture_drop ENABLE ALWAYS;
 END
 $do$;

@@ -88,13 +88,13 @@ $fn$;
 
 -- AFTER INSERT OR UPDATE OF status: the audit trail, and the footprint index follows liveness.
 CREATE OR REPLACE FUNCTION pggit._intent_status_audit() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pggit AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.status IS NOT DISTINCT FROM OLD.status THEN
         RETURN NULL;
     END IF;
     INSERT INTO pggit.intent_events (intent_id, from_status, to_status, actor, reason)
-    VALUES (NEW.id, CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END, NEW.status, current_user,
+    VALUES (NEW.id, CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END, NEW.status, pggit._invoker(),
             nullif(current_setting('pggit.reason', true), ''));
     IF NEW.status IN ('merged', 'abandoned') THEN
         UPDATE pggit.intent_objects SET live = false WHERE intent_id = NEW.id AND live;
@@ -102,7 +102,7 @@ BEGIN
     -- An abandoned intent's open conflicts are moot: close them, saying why.
     IF NEW.status = 'abandoned' THEN
         UPDATE pggit.intent_conflicts c
-           SET reviewed = true, resolved_by = current_user, resolved_at = now(),
+           SET reviewed = true, resolved_by = pggit._invoker(), resolved_at = now(),
                resolution_notes = format('intent %s (%s / %s) was abandoned', NEW.id, NEW.agent_id, NEW.feature_name)
          WHERE (c.intent_id = NEW.id OR c.other_intent_id = NEW.id) AND NOT c.reviewed;
     END IF;
@@ -121,7 +121,7 @@ CREATE TRIGGER intent_status_audit AFTER INSERT OR UPDATE OF status ON pggit.int
 -- `INSERT INTO pggit_table_locks ... ON CONFLICT (table_name) DO NOTHING`), an expired lock on the same
 -- table is removed, so the insert takes the table instead of doing nothing.
 CREATE OR REPLACE FUNCTION pggit._table_lock_reap() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pggit AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 BEGIN
     IF NEW.table_name IS NULL OR btrim(NEW.table_name) = '' THEN
         RAISE EXCEPTION USING ERRCODE = 'PGG61', MESSAGE = 'a table lock needs a table name',
@@ -146,18 +146,18 @@ CREATE TRIGGER table_lock_reap BEFORE INSERT ON pggit.table_locks
     FOR EACH ROW EXECUTE FUNCTION pggit._table_lock_reap();
 
 -- Live locks only (the seed's view shows every row, including expired ones).
-CREATE OR REPLACE VIEW pggit.pggit_live_table_locks AS
+CREATE OR REPLACE VIEW pggit.pggit_live_table_locks WITH (security_invoker = true) AS
     SELECT agent_id, table_name, locked_at, expires_at, reason
       FROM pggit.table_locks
      WHERE expires_at IS NULL OR expires_at > now();
 
 -- Monitoring: the seed's dashboard, conflict rate and agent performance, as views.
-CREATE OR REPLACE VIEW pggit.pggit_agent_activity AS
+CREATE OR REPLACE VIEW pggit.pggit_agent_activity WITH (security_invoker = true) AS
     SELECT id, agent_id, branch_name, intent, tables_affected, status, started_at, completed_at,
            EXTRACT(EPOCH FROM (coalesce(completed_at, now()) - started_at)) AS duration_seconds
       FROM pggit.pggit_agent_intents;
 
-CREATE OR REPLACE VIEW pggit.pggit_conflict_rate AS
+CREATE OR REPLACE VIEW pggit.pggit_conflict_rate WITH (security_invoker = true) AS
     SELECT date(created_at) AS date,
            count(*) AS total_merges,
            count(*) FILTER (WHERE had_conflicts) AS conflicts,
@@ -165,7 +165,7 @@ CREATE OR REPLACE VIEW pggit.pggit_conflict_rate AS
       FROM pggit.pggit_merge_history
      GROUP BY date(created_at);
 
-CREATE OR REPLACE VIEW pggit.pggit_agent_performance AS
+CREATE OR REPLACE VIEW pggit.pggit_agent_performance WITH (security_invoker = true) AS
     SELECT i.agent_id,
            count(*) AS total_branches,
            count(*) FILTER (WHERE i.status = 'merged') AS successful,
@@ -179,3 +179,159 @@ REVOKE ALL ON pggit.pggit_live_table_locks, pggit.pggit_agent_activity, pggit.pg
               pggit.pggit_agent_performance FROM PUBLIC;
 REVOKE ALL ON FUNCTION pggit._intent_status_guard(), pggit._intent_status_audit(), pggit._table_lock_reap()
     FROM PUBLIC;
+
+-- Who may write what, enforced by PostgreSQL. Agents read everything here (grants.sql), change the status
+-- of their own intents (the seed's `UPDATE pggit_agent_intents SET status = ...`) and their own table
+-- locks (the seed's `INSERT INTO pggit_table_locks ...`, `DELETE FROM pggit_table_locks ...`); every other
+-- write goes through the SECURITY DEFINER functions below, which check who asks. Mergers may do all of it
+-- for anyone; the owner and superusers are not subject to these policies.
+CREATE OR REPLACE FUNCTION pggit._acts_for(agent_id text) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
+    SELECT $1 = pggit._invoker() OR pggit._is_merger(pggit._invoker())
+$fn$;
+
+-- PGG51 unless the invoker may act for the agent.
+CREATE OR REPLACE FUNCTION pggit._require_acts_for(agent_id text, what text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+BEGIN
+    IF NOT pggit._acts_for(agent_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG51',
+            MESSAGE = format('role %s may not %s of agent %s', pggit._invoker(), what, agent_id),
+            HINT = format('an agent acts as itself (agent id %s); a merger acts for anyone', pggit._invoker());
+    END IF;
+END
+$fn$;
+
+ALTER TABLE pggit.intents ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS intents_read ON pggit.intents;
+CREATE POLICY intents_read ON pggit.intents FOR SELECT USING (true);
+DROP POLICY IF EXISTS intents_own_status ON pggit.intents;
+CREATE POLICY intents_own_status ON pggit.intents FOR UPDATE
+    USING (pggit._acts_for(agent_id)) WITH CHECK (pggit._acts_for(agent_id));
+
+ALTER TABLE pggit.table_locks ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS table_locks_read ON pggit.table_locks;
+CREATE POLICY table_locks_read ON pggit.table_locks FOR SELECT USING (true);
+DROP POLICY IF EXISTS table_locks_take ON pggit.table_locks;
+CREATE POLICY table_locks_take ON pggit.table_locks FOR INSERT WITH CHECK (pggit._acts_for(agent_id));
+DROP POLICY IF EXISTS table_locks_extend ON pggit.table_locks;
+CREATE POLICY table_locks_extend ON pggit.table_locks FOR UPDATE
+    USING (pggit._acts_for(agent_id)) WITH CHECK (pggit._acts_for(agent_id));
+DROP POLICY IF EXISTS table_locks_release ON pggit.table_locks;
+CREATE POLICY table_locks_release ON pggit.table_locks FOR DELETE USING (pggit._acts_for(agent_id));
+
+-- Record an intent with its footprint index rows and its conflicts, in one statement (pggit_core/store/
+-- intents.py computes them). An agent records its own intents only. Returns {"intent", "conflicts"}.
+CREATE OR REPLACE FUNCTION pggit._intent_record(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    out jsonb;
+BEGIN
+    PERFORM pggit._require_acts_for(p ->> 'agent', 'register an intent');
+    WITH new_intent AS (
+        INSERT INTO pggit.intents (agent_id, feature_name, description, branch_name, risk_level, schema_changes,
+                                   tables_affected, footprint, footprint_warnings, agent_type)
+        VALUES (p ->> 'agent', p ->> 'feature', p ->> 'description', p ->> 'branch', p ->> 'risk',
+                ARRAY(SELECT jsonb_array_elements_text(p -> 'changes')),
+                ARRAY(SELECT jsonb_array_elements_text(p -> 'tables')),
+                p -> 'footprint', ARRAY(SELECT jsonb_array_elements_text(p -> 'warnings')), p ->> 'agent_type')
+        RETURNING *
+    ), objects AS (
+        INSERT INTO pggit.intent_objects (intent_id, object_key, table_key, kind, action)
+        SELECT DISTINCT (SELECT id FROM new_intent), o ->> 'key', o ->> 'table_key', o ->> 'kind', o ->> 'action'
+          FROM jsonb_array_elements(p -> 'objects') AS o
+        ON CONFLICT DO NOTHING
+    ), conflicts AS (
+        INSERT INTO pggit.intent_conflicts (intent_id, other_intent_id, conflict_type, severity, affected_objects,
+                                            resolution_suggestions, owner)
+        SELECT (SELECT id FROM new_intent), (c.f ->> 'other')::bigint, c.f ->> 'type', c.f ->> 'severity',
+               ARRAY(SELECT jsonb_array_elements_text(c.f -> 'affected')),
+               ARRAY(SELECT jsonb_array_elements_text(c.f -> 'advice')), c.f ->> 'owner'
+          FROM jsonb_array_elements(p -> 'findings') WITH ORDINALITY AS c(f, ord)
+         ORDER BY c.ord
+        RETURNING *
+    )
+    SELECT jsonb_build_object('intent', (SELECT to_jsonb(n) FROM new_intent n),
+                              'conflicts', coalesce((SELECT jsonb_agg(to_jsonb(c) ORDER BY c.id) FROM conflicts c), '[]'))
+      INTO out;
+    RETURN out;
+END
+$fn$;
+
+-- The intent of an id, or PGG40; `what` names the change for the authorization check.
+CREATE OR REPLACE FUNCTION pggit._intent_for_change(p_id bigint, what text) RETURNS pggit.intents
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    i pggit.intents;
+BEGIN
+    SELECT * INTO i FROM pggit.intents x WHERE x.id = p_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG40', MESSAGE = format('intent %s does not exist', p_id),
+            HINT = 'list intents with `pggit coordinate list-intents`';
+    END IF;
+    PERFORM pggit._require_acts_for(i.agent_id, what);
+    RETURN i;
+END
+$fn$;
+
+-- An intent's branch name, when the derived one was taken (not a live branch of someone else).
+CREATE OR REPLACE FUNCTION pggit._intent_set_branch(p_id bigint, p_branch text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    i pggit.intents := pggit._intent_for_change(p_id, 'name the branch of an intent');
+BEGIN
+    PERFORM pggit._validate_branch_name(p_branch);
+    IF EXISTS (SELECT 1 FROM pggit.branches b WHERE b.name = p_branch AND b.status <> 'deleted'
+                  AND b.owner_role IS DISTINCT FROM i.agent_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG41', MESSAGE = format('branch %L belongs to someone else', p_branch),
+            HINT = 'an intent names a branch of its own agent';
+    END IF;
+    UPDATE pggit.intents SET branch_name = p_branch WHERE id = p_id;
+END
+$fn$;
+
+-- What the registration's dry run found (pggit_core/store/intents.py).
+CREATE OR REPLACE FUNCTION pggit._intent_set_dry_run(p_id bigint, p_report jsonb, p_warnings text[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+BEGIN
+    PERFORM pggit._intent_for_change(p_id, 'record the dry run of an intent');
+    UPDATE pggit.intents SET dry_run = p_report, footprint_warnings = footprint_warnings || coalesce(p_warnings, '{}')
+     WHERE id = p_id;
+END
+$fn$;
+
+-- The Prefect flow run that drives an intent.
+CREATE OR REPLACE FUNCTION pggit._intent_set_flow_run(p_id bigint, p_run text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+BEGIN
+    PERFORM pggit._intent_for_change(p_id, 'record the flow run of an intent');
+    UPDATE pggit.intents SET flow_run_id = p_run WHERE id = p_id;
+END
+$fn$;
+
+-- Mark an intent conflict reviewed with notes: the agent of either intent, or a merger. Returns its id, or
+-- NULL when there is no such conflict.
+CREATE OR REPLACE FUNCTION pggit._intent_conflict_review(p_id bigint, p_notes text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    c record;
+BEGIN
+    SELECT x.id, i.agent_id AS a, o.agent_id AS b INTO c
+      FROM pggit.intent_conflicts x JOIN pggit.intents i ON i.id = x.intent_id
+      LEFT JOIN pggit.intents o ON o.id = x.other_intent_id
+     WHERE x.id = p_id;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF NOT (pggit._acts_for(c.a) OR (c.b IS NOT NULL AND pggit._acts_for(c.b))) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG51',
+            MESSAGE = format('role %s may not resolve conflict %s: it is between %s and %s', pggit._invoker(), p_id,
+                             c.a, coalesce(c.b, 'a lock or partition owner')),
+            HINT = 'the agents of either intent, or a merger, resolve it';
+    END IF;
+    UPDATE pggit.intent_conflicts SET reviewed = true, resolution_notes = p_notes, resolved_by = pggit._invoker(),
+                                      resolved_at = now()
+     WHERE id = p_id;
+    RETURN p_id;
+END
+$fn$;

@@ -16,6 +16,8 @@ ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS reason text;
 ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS paths jsonb NOT NULL DEFAULT '[]';
 ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS auto_resolvable boolean NOT NULL DEFAULT false;
 ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS fingerprint text;
+-- Objects a resolution may change besides the conflict's own (the table a side renamed it to).
+ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS related text[] NOT NULL DEFAULT '{}';
 CREATE INDEX IF NOT EXISTS conflicts_fingerprint
     ON pggit.conflicts (source_branch, target_branch, fingerprint);
 ALTER TABLE pggit.merges ADD COLUMN IF NOT EXISTS detail jsonb;
@@ -636,62 +638,14 @@ LANGUAGE sql STABLE AS $fn$
      WHERE x.commit_id IN (SELECT commit_id FROM pggit._merge_ancestors(b))
 $fn$;
 
--- The branch's head commit after committing its captured, uncommitted DDL (and making a first commit
--- when it has none); `fresh` when that commit was made just now (its snapshot is the live schema).
-DROP FUNCTION IF EXISTS pggit._merge_head(bigint, text);
-CREATE OR REPLACE FUNCTION pggit._merge_commit_head(branch_id bigint, label text, OUT head bigint, OUT fresh boolean)
-LANGUAGE plpgsql AS $fn$
-BEGIN
-    fresh := true;
-    IF EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = _merge_commit_head.branch_id AND l.commit_id IS NULL) THEN
-        head := pggit._record_commit(branch_id, format('Uncommitted changes of %s before a merge', label), current_user);
-        RETURN;
-    END IF;
-    SELECT coalesce(b.head_commit_id, b.base_commit_id) INTO head FROM pggit.branches b WHERE b.id = branch_id;
-    IF head IS NULL THEN
-        head := pggit._record_commit(branch_id, format('Initial state of %s', label), current_user);
-        RETURN;
-    END IF;
-    fresh := false;
-END
-$fn$;
-
 -- The snapshot document a commit points at.
 CREATE OR REPLACE FUNCTION pggit._merge_commit_doc(commit_id bigint) RETURNS jsonb
 LANGUAGE sql STABLE AS $fn$
     SELECT s.doc FROM pggit.commits c JOIN pggit.snapshots s ON s.hash = c.snapshot_hash WHERE c.id = commit_id
 $fn$;
 
--- The end of both apply paths: the target must now be the merged document (the merge commit's snapshot
--- is the check), then recorded custom resolutions run and the merge commit is made. Raises PGG90 with
--- `failure` and what differs when the target is not the merged document.
-CREATE OR REPLACE FUNCTION pggit._merge_conclude(target_id bigint, target_name text, customs jsonb, final jsonb,
-                                                 message text, failure text,
-                                                 OUT custom_statements text[], OUT commit_id bigint)
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    actual jsonb;
-BEGIN
-    custom_statements := '{}';
-    IF jsonb_array_length(customs) = 0 THEN
-        commit_id := pggit._record_commit(target_id, message, current_user);
-        actual := pggit._merge_commit_doc(commit_id);
-    ELSE
-        actual := pggit.snapshot(target_name);
-    END IF;
-    IF NOT pggit._merge_same(actual, final) THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGG90',
-            MESSAGE = format('%s: %s', failure, pggit._merge_differences(final, actual));
-    END IF;
-    IF jsonb_array_length(customs) > 0 THEN
-        custom_statements := pggit._merge_run_customs(target_id, target_name, customs);
-        commit_id := pggit._record_commit(target_id, message, current_user);
-    END IF;
-END
-$fn$;
-
 -- Run one statement on a branch: search_path = the branch's physical schema for `tracked` (followed by
--- the other schemas of the branch), the text recorded by capture as the statement.
+-- the other schemas of the branch). It runs with the invoker's own rights.
 CREATE OR REPLACE FUNCTION pggit._merge_exec(branch_id bigint, tracked text, stmt text) RETURNS void
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -701,33 +655,29 @@ BEGIN
                       ORDER BY bs.tracked_schema IS DISTINCT FROM tracked, bs.tracked_schema)
       INTO path FROM pggit.branch_schemas bs WHERE bs.branch_id = _merge_exec.branch_id;
     PERFORM set_config('search_path', coalesce(path, '') || CASE WHEN path IS NULL THEN 'pg_catalog' ELSE ', pg_catalog' END, true);
-    PERFORM set_config('pggit.statement', stmt, true);
     EXECUTE stmt;
 END
 $fn$;
 
--- Whether a captured statement cannot run inside a transaction block (it is replaced by the plan's
--- plain form).
-CREATE OR REPLACE FUNCTION pggit._merge_needs_own_transaction(stmt text) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $fn$
-    SELECT stmt ~* '^\s*(create\s+(unique\s+)?index\s+concurrently|drop\s+index\s+concurrently|reindex\s.*\mconcurrently\M|alter\s+table\s.*\mdetach\s+partition\s.*\mconcurrently\M|vacuum|create\s+database)'
-$fn$;
-
--- The statements a source branch ran since the base commit, in order, each client message once (merge
--- commits that brought in what the base already has are left out).
+-- The DDL statements a source branch ran since the base commit, in order, each client message once: only
+-- what its sessions ran and capture recorded (pggit.statements class ddl, read again here). Merge commits
+-- contribute nothing of their own: what they brought in is replayed from the branches they merged (which
+-- are among the ancestors), never from text a merge recorded.
+DROP FUNCTION IF EXISTS pggit._merge_source_statements(bigint, bigint);
 CREATE OR REPLACE FUNCTION pggit._merge_source_statements(source_head bigint, base_commit bigint)
-RETURNS TABLE(ord bigint, statement text)
+RETURNS TABLE(ord bigint, statement text, class text, skeleton text)
 LANGUAGE sql STABLE AS $fn$
     WITH in_base AS (SELECT commit_id FROM pggit._merge_ancestors(base_commit))
-    SELECT row_number() OVER (ORDER BY c.commit_id, s.n), s.stmt
+    SELECT row_number() OVER (ORDER BY l.commit_id, l.id, s.ord), s.body,
+           pggit._statement_class(s.skeleton, s.complete), s.skeleton
       FROM pggit._merge_ancestors(source_head) AS c
       JOIN pggit.commits cm ON cm.id = c.commit_id
-      CROSS JOIN LATERAL unnest(pggit._commit_statements(c.commit_id)) WITH ORDINALITY AS s(stmt, n)
+      JOIN pggit.ddl_log l ON l.commit_id = c.commit_id
+      CROSS JOIN LATERAL pggit._split_sql(l.statement) AS s
      WHERE c.commit_id NOT IN (SELECT commit_id FROM in_base)
-       -- a merge commit whose merged-in side the base already holds replays nothing new
-       AND NOT (cm.merge_parent_id IS NOT NULL AND cm.merge_parent_id IN (SELECT commit_id FROM in_base))
-       AND btrim(s.stmt) <> ''
-     ORDER BY c.commit_id, s.n
+       AND cm.merge_parent_id IS NULL
+       AND l.statement_row IS NULL AND l.merge_id IS NULL AND l.statement <> ''
+     ORDER BY l.commit_id, l.id, s.ord
 $fn$;
 
 -- The table a side renamed `removed_key` to, read from that side's captured DDL since the base: a table
@@ -781,101 +731,170 @@ LANGUAGE sql IMMUTABLE AS $fn$
       FROM jsonb_array_elements(pggit._merge_changes(actual, expected)) AS c
 $fn$;
 
--- Run the custom SQL of resolved conflicts on the target; each must leave its object defined (`keep`:
--- unless the target had already dropped or renamed it).
-CREATE OR REPLACE FUNCTION pggit._merge_run_customs(target_id bigint, target_name text, customs jsonb)
+
+-- Problems of a script as a conflict resolution, before it runs: it must hold at least one statement, and
+-- only schema changes (pggit.statements class ddl).
+CREATE OR REPLACE FUNCTION pggit._statement_problems(script text) RETURNS text[]
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
+    SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pggit.statements(script) s WHERE s.class <> 'empty')
+                THEN ARRAY['the SQL holds no statement']
+                ELSE coalesce(array_agg(format('statement %s (%s) is %s, not a schema change: a resolution may only change the schema',
+                                               s.ord, left(regexp_replace(s.statement, '\s+', ' ', 'g'), 80),
+                                               CASE s.class WHEN 'ddl_other' THEN 'DDL pggit does not merge (roles, ownership, rules, schemas, ...)'
+                                                            WHEN 'incomplete' THEN 'incomplete (an unterminated quote, identifier or comment)'
+                                                            ELSE s.class END)
+                                        ORDER BY s.ord) FILTER (WHERE s.class <> 'ddl'), '{}') END
+      FROM pggit.statements(script) s
+$fn$;
+
+-- Problems of what a conflict resolution did, read from the documents before and after it ran: it may
+-- change only the conflict's objects and `related` ones (and the indexes, constraints, triggers and
+-- policies of their tables), and may drop an object or a column only when a side dropped it since the base.
+CREATE OR REPLACE FUNCTION pggit._resolution_problems(paths jsonb, base jsonb, ours jsonb, theirs jsonb,
+                                                      before jsonb, after jsonb, related text[] DEFAULT '{}')
 RETURNS text[]
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $fn$
 DECLARE
+    keys text[] := ARRAY(SELECT DISTINCT p ->> 'key' FROM jsonb_array_elements(coalesce(paths, '[]')) AS p)
+                   || coalesce(related, '{}');
+    problems text[] := '{}';
     c jsonb;
-    doc jsonb;
-    ran text[] := '{}';
+    k text;
+    obj jsonb;
+    col text;
+    bo jsonb := coalesce(before -> 'objects', '{}');
+    ao jsonb := coalesce(after -> 'objects', '{}');
+    base_o jsonb := coalesce(base -> 'objects', '{}');
+    ours_o jsonb := coalesce(ours -> 'objects', '{}');
+    theirs_o jsonb := coalesce(theirs -> 'objects', '{}');
 BEGIN
-    FOR c IN SELECT jsonb_array_elements(customs) LOOP
-        PERFORM pggit._merge_exec(target_id, split_part(split_part(c -> 'paths' -> 0 ->> 'key', ':', 2), '.', 1),
-                                  c ->> 'sql');
-        ran := ran || (c ->> 'sql');
-    END LOOP;
-    IF jsonb_array_length(customs) > 0 THEN
-        doc := pggit.snapshot(target_name);
-        FOR c IN SELECT jsonb_array_elements(customs) LOOP
-            IF (c ->> 'keep')::boolean AND NOT pggit._merge_defined(doc, c -> 'paths') THEN
-                RAISE EXCEPTION USING ERRCODE = 'PGG60',
-                    MESSAGE = format('the custom SQL of conflict %s left %s undefined', c ->> 'id', c ->> 'object_key'),
-                    HINT = 'resolve the conflict again with SQL that keeps the object defined';
+    FOR c IN SELECT jsonb_array_elements(pggit._merge_changes(before, after)) LOOP
+        k := c ->> 'key';
+        obj := coalesce(ao -> k, bo -> k);
+        IF NOT (k = ANY (keys) OR coalesce(pggit._merge_table_key(obj), '') = ANY (keys)) THEN
+            problems := problems || format('%s is %s, but only %s (and what belongs to it) may change', k,
+                                           CASE c ->> 'change' WHEN 'added' THEN 'created' WHEN 'removed' THEN 'dropped'
+                                                ELSE 'altered' END, array_to_string(keys, ', '));
+        ELSIF c ->> 'change' = 'removed' THEN
+            IF NOT (base_o ? k AND (NOT ours_o ? k OR NOT theirs_o ? k)) THEN
+                problems := problems || format('%s is dropped, which neither side did', k);
             END IF;
-        END LOOP;
-    END IF;
-    RETURN ran;
+        ELSIF c ->> 'change' = 'changed' AND jsonb_typeof(bo -> k -> 'columns') = 'object' THEN
+            FOR col IN SELECT jsonb_object_keys(bo -> k -> 'columns')
+                       EXCEPT SELECT jsonb_object_keys(CASE WHEN jsonb_typeof(ao -> k -> 'columns') = 'object'
+                                                            THEN ao -> k -> 'columns' ELSE '{}' END) LOOP
+                IF NOT (coalesce(base_o -> k -> 'columns', '{}') ? col
+                        AND (NOT coalesce(ours_o -> k -> 'columns', '{}') ? col
+                             OR NOT coalesce(theirs_o -> k -> 'columns', '{}') ? col)) THEN
+                    problems := problems || format('column %s of %s is dropped, which neither side did', col, k);
+                END IF;
+            END LOOP;
+        END IF;
+    END LOOP;
+    RETURN problems;
 END
 $fn$;
 
--- pggit.merge(source, target, auto_resolve): three-way merge of the source branch into the target, in
--- the caller's transaction. Returns a jsonb result:
---   {"merge_id", "source", "target", "result": "merged" | "conflicts" | "noop" | "failed",
---    "has_conflicts", "applied", "method": "replay" | "plan" | null, "statements": [...],
---    "conflicts": [open conflicts, with their pggit.conflicts ids], "auto_resolved": [...],
---    "resolutions": [...], "notes": [...], "changes": [...], "base_commit_id", "source_commit_id",
---    "target_commit_id", "result_commit_id", "error", "code"}
--- Every attempt is recorded in pggit.merges. With open conflicts nothing is applied. A failed apply is
--- rolled back (the target is unchanged), recorded, and returned with result 'failed' and code 'PGG90'
--- ('PGG91' when another session changed the target meanwhile: run it again) so that the record
--- survives the caller's commit; the Python and CLI faces raise it.
-CREATE OR REPLACE FUNCTION pggit.merge(source text, target text DEFAULT 'main', auto_resolve boolean DEFAULT false)
-RETURNS jsonb
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pggit
-SET check_function_bodies = off
-SET pggit.internal = 'capture'
-SET pggit.statement = ''
-AS $fn$
+-- Run the custom SQL of resolved conflicts on the target, one resolution after another. Unless it was
+-- forced, each holds schema changes only (run one by one) and must pass pggit._resolution_problems against
+-- the target as it was just before it; each must leave its object defined (`keep`: unless the target had
+-- already dropped or renamed it). Raises PGG60 otherwise. Returns the statements run and the final document.
+DROP FUNCTION IF EXISTS pggit._merge_run_customs(bigint, text, jsonb);
+CREATE OR REPLACE FUNCTION pggit._merge_run_customs(target_id bigint, customs jsonb, start_doc jsonb, base_doc jsonb,
+                                                    ours jsonb, theirs jsonb, OUT statements text[], OUT doc jsonb)
+LANGUAGE plpgsql AS $fn$
 DECLARE
+    c jsonb;
+    s record;
+    tracked text;
+    before jsonb;
+    problems text[];
+BEGIN
+    statements := '{}';
+    doc := start_doc;
+    FOR c IN SELECT jsonb_array_elements(customs) LOOP
+        tracked := split_part(split_part(c -> 'paths' -> 0 ->> 'key', ':', 2), '.', 1);
+        before := doc;
+        IF coalesce((c ->> 'forced')::boolean, false) THEN
+            PERFORM pggit._merge_exec(target_id, tracked, c ->> 'sql');
+            statements := statements || (c ->> 'sql');
+        ELSE
+            problems := pggit._statement_problems(c ->> 'sql');
+            IF cardinality(problems) > 0 THEN
+                RAISE EXCEPTION USING ERRCODE = 'PGG60',
+                    MESSAGE = format('the custom SQL of conflict %s is refused: %s', c ->> 'id', array_to_string(problems, '; ')),
+                    HINT = 'resolve the conflict again with schema changes only';
+            END IF;
+            FOR s IN SELECT x.statement FROM pggit.statements(c ->> 'sql') x WHERE x.class = 'ddl' ORDER BY x.ord LOOP
+                PERFORM pggit._merge_exec(target_id, tracked, s.statement);
+                statements := statements || s.statement;
+            END LOOP;
+        END IF;
+        doc := pggit._snapshot_of(target_id);
+        IF NOT coalesce((c ->> 'forced')::boolean, false) THEN
+            problems := pggit._resolution_problems(c -> 'paths', base_doc, ours, theirs, before, doc,
+                                                   ARRAY(SELECT jsonb_array_elements_text(coalesce(c -> 'related', '[]'))));
+            IF cardinality(problems) > 0 THEN
+                RAISE EXCEPTION USING ERRCODE = 'PGG60',
+                    MESSAGE = format('the custom SQL of conflict %s is refused: %s', c ->> 'id', array_to_string(problems, '; ')),
+                    HINT = 'resolve the conflict again with SQL that changes only its objects and drops nothing no side dropped';
+            END IF;
+        END IF;
+        IF (c ->> 'keep')::boolean AND NOT pggit._merge_defined(doc, c -> 'paths') THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGG60',
+                MESSAGE = format('the custom SQL of conflict %s left %s undefined', c ->> 'id', c ->> 'object_key'),
+                HINT = 'resolve the conflict again with SQL that keeps the object defined';
+        END IF;
+    END LOOP;
+END
+$fn$;
+
+-- Whether the invoker may resolve a merge conflict: the owner of its source branch, or a merger.
+CREATE OR REPLACE FUNCTION pggit._require_conflict_right(rec pggit.conflicts) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit AS $fn$
+BEGIN
+    IF pggit._is_merger(pggit._invoker())
+       OR EXISTS (SELECT 1 FROM pggit.branches b WHERE b.name = rec.source_branch AND b.status <> 'deleted'
+                     AND b.owner_role = pggit._invoker()) THEN
+        RETURN;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = 'PGG51',
+        MESSAGE = format('role %s may not resolve conflict %s: it belongs to the merge of %s into %s',
+                         pggit._invoker(), rec.id, rec.source_branch, rec.target_branch),
+        HINT = 'agents resolve the conflicts of their own branches; a merger resolves any';
+END
+$fn$;
+
+-- The first step of pggit.merge, with pggit's rights: check who asks (the target's owner or a merger; an
+-- agent merges main or its own branches only), lock the target, bring both histories up to their live
+-- schemas (uncaptured changes become their own commits), find the merge base, record the attempt and start
+-- the merge operation on the target. Returns what the merge computes with.
+CREATE OR REPLACE FUNCTION pggit._merge_start(p_source text, p_target text, p_auto boolean) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    invoker text := pggit._invoker();
     src pggit.branches;
     tgt pggit.branches;
-    source_head bigint;
-    target_head bigint;
-    base_commit bigint;
-    base_doc jsonb;
     ours jsonb;
     theirs jsonb;
-    m jsonb;
-    final jsonb;
+    t_settled record;
+    s_settled record;
+    base_commit bigint;
     mid bigint;
-    c jsonb;
-    fp text;
-    rec pggit.conflicts;
-    cid bigint;
-    open_list jsonb := '[]';
-    auto_list jsonb := '[]';
-    resolved_list jsonb := '[]';
-    customs jsonb := '[]';
-    applied text[] := '{}';
-    customs_applied text[];
-    notes text[] := '{}';
-    method text;
-    err text;
-    replay_error text;
-    actual jsonb;
-    result_commit bigint;
-    r record;
-    skipped integer := 0;
     tracked text;
-    outcome jsonb;
-    fresh boolean;
-    current_fps text[] := '{}';
-    stale boolean := false;
-    renamed text;
-    ours_paths jsonb := '[]';
-    theirs_paths jsonb := '[]';
-    open_ids bigint[] := '{}';
-    merge_message text := format('Merge branch ''%s'' into %s', source, target);
+    notes text[] := '{}';
 BEGIN
-    auto_resolve := coalesce(auto_resolve, false);
-    src := pggit._merge_branch(source, 'source');
-    tgt := pggit._merge_branch(target, 'target');
+    src := pggit._merge_branch(p_source, 'source');
+    tgt := pggit._merge_branch(p_target, 'target');
     IF src.id = tgt.id THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGG50', MESSAGE = format('cannot merge branch "%s" into itself', source),
+        RAISE EXCEPTION USING ERRCODE = 'PGG50', MESSAGE = format('cannot merge branch "%s" into itself', p_source),
             HINT = 'merge it into another branch: SELECT pggit.merge(''agent/x'', ''main'')';
+    END IF;
+    PERFORM pggit._require_branch_right(tgt.id, 'merge into');
+    IF NOT pggit._is_merger(invoker) AND src.name <> 'main' AND src.owner_role IS DISTINCT FROM invoker THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG51',
+            MESSAGE = format('role %s may not merge branch %s: it belongs to %s', invoker, src.name, coalesce(src.owner_role, 'nobody')),
+            HINT = 'an agent merges main (or its own branches) into its own branches; a merger merges anything';
     END IF;
     -- one merge at a time into a target; everything below is computed after the lock
     PERFORM pg_advisory_xact_lock(1885824615, tgt.id::integer);
@@ -883,38 +902,95 @@ BEGIN
         PERFORM 1 FROM pggit.branches b WHERE b.id = tgt.id FOR UPDATE;
     EXCEPTION WHEN serialization_failure THEN
         RAISE EXCEPTION USING ERRCODE = 'PGG91',
-            MESSAGE = format('branch "%s" changed while this merge was being computed', target),
+            MESSAGE = format('branch "%s" changed while this merge was being computed', p_target),
             HINT = 'run the merge again in a new transaction (it is recomputed on the new state)';
     END;
-    src := pggit._merge_branch(source, 'source');
-    tgt := pggit._merge_branch(target, 'target');
+    src := pggit._merge_branch(p_source, 'source');
+    tgt := pggit._merge_branch(p_target, 'target');
     SELECT string_agg(bs.tracked_schema, ',' ORDER BY bs.tracked_schema) INTO tracked
       FROM pggit.branch_schemas bs WHERE bs.branch_id = tgt.id;
 
-    -- commit what each side has not committed yet; a commit made just now holds the live document
-    SELECT h.head, h.fresh INTO target_head, fresh FROM pggit._merge_commit_head(tgt.id, target) AS h;
-    ours := CASE WHEN fresh THEN pggit._merge_commit_doc(target_head) ELSE pggit.snapshot(target) END;
-    SELECT h.head, h.fresh INTO source_head, fresh FROM pggit._merge_commit_head(src.id, source) AS h;
-    theirs := CASE WHEN fresh THEN pggit._merge_commit_doc(source_head) ELSE pggit.snapshot(source) END;
-    base_commit := pggit._merge_base(source_head, target_head);
-    base_doc := coalesce(pggit._merge_commit_doc(base_commit), '{"format": 1, "objects": {}}');
-    m := pggit._merge3(base_doc, ours, theirs);
-    final := m -> 'merged';
+    ours := pggit._snapshot_of(tgt.id);
+    SELECT * INTO t_settled FROM pggit._settle(tgt.id, ours, format('Uncommitted changes of %s before a merge', tgt.name),
+                                               invoker, false) s;
+    theirs := pggit._snapshot_of(src.id);
+    SELECT * INTO s_settled FROM pggit._settle(src.id, theirs, format('Uncommitted changes of %s before a merge', src.name),
+                                               invoker, false) s;
+    IF cardinality(t_settled.drift) > 0 THEN
+        notes := notes || format('%s had changes pggit did not capture (%s): recorded as their own commit by ''outside pggit''',
+                                 tgt.name, array_to_string(t_settled.drift, ', '));
+    END IF;
+    IF cardinality(s_settled.drift) > 0 THEN
+        notes := notes || format('%s had changes pggit did not capture (%s): recorded as their own commit by ''outside pggit''',
+                                 src.name, array_to_string(s_settled.drift, ', '));
+    END IF;
+    base_commit := pggit._merge_base(s_settled.head, t_settled.head);
 
     INSERT INTO pggit.merges (source_branch, target_branch, base_commit_id, source_commit_id, target_commit_id,
-                              auto_resolve, had_conflicts, result)
-    VALUES (source, target, base_commit, source_head, target_head, auto_resolve,
-            jsonb_array_length(m -> 'conflicts') > 0, 'running')
+                              auto_resolve, had_conflicts, result, merged_by)
+    VALUES (p_source, p_target, base_commit, s_settled.head, t_settled.head, p_auto, false, 'running', invoker)
     RETURNING id INTO mid;
+    PERFORM pggit._op_begin(tgt.id, 'merge', mid);
+    RETURN jsonb_build_object(
+        'merge_id', mid, 'source_id', src.id, 'target_id', tgt.id, 'source_head', s_settled.head,
+        'target_head', t_settled.head, 'base_commit', base_commit,
+        'base_doc', coalesce(pggit._merge_commit_doc(base_commit), '{"format": 1, "objects": {}}'),
+        'ours', ours, 'theirs', theirs, 'tracked', tracked, 'notes', to_jsonb(notes),
+        'drift', jsonb_build_object(tgt.name, to_jsonb(t_settled.drift), src.name, to_jsonb(s_settled.drift)));
+END
+$fn$;
 
-    FOR c IN SELECT e FROM jsonb_array_elements(m -> 'conflicts') AS e LOOP
+-- The merge row of a running merge operation of this transaction, or PGG50.
+CREATE OR REPLACE FUNCTION pggit._merge_running(p_mid bigint) RETURNS pggit.merges
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    m pggit.merges;
+    op pggit.operations;
+BEGIN
+    SELECT * INTO m FROM pggit.merges x WHERE x.id = p_mid AND x.result = 'running';
+    op := pggit._op_require((SELECT b.id FROM pggit.branches b WHERE b.name = m.target_branch AND b.status <> 'deleted'),
+                            'merge');
+    IF m.id IS NULL OR op.merge_id IS DISTINCT FROM p_mid THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG50', MESSAGE = format('merge %s is not running in this transaction', p_mid),
+            HINT = 'this is one of pggit''s internal steps; call pggit.merge instead';
+    END IF;
+    RETURN m;
+END
+$fn$;
+
+-- The second step, with pggit's rights: record the conflicts the three-way merge found (a conflict found
+-- again keeps its id), look up recorded resolutions, close conflicts no longer found. Returns {"open",
+-- "auto", "resolved", "customs", "ours_paths", "theirs_paths"}.
+CREATE OR REPLACE FUNCTION pggit._merge_record_conflicts(p_mid bigint, p_conflicts jsonb, p_base jsonb, p_ours jsonb,
+                                                         p_theirs jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    mrow pggit.merges := pggit._merge_running(p_mid);
+    src pggit.branches := pggit._merge_branch(mrow.source_branch, 'source');
+    tgt pggit.branches := pggit._merge_branch(mrow.target_branch, 'target');
+    c jsonb;
+    fp text;
+    rec pggit.conflicts;
+    cid bigint;
+    renamed text;
+    current_fps text[] := '{}';
+    open_ids bigint[] := '{}';
+    open_list jsonb := '[]';
+    auto_list jsonb := '[]';
+    resolved_list jsonb := '[]';
+    customs jsonb := '[]';
+    ours_paths jsonb := '[]';
+    theirs_paths jsonb := '[]';
+BEGIN
+    FOR c IN SELECT e FROM jsonb_array_elements(coalesce(p_conflicts, '[]')) AS e LOOP
         fp := pggit._merge_fingerprint(c);
         -- a table one side removed may have been renamed there: say so, from that side's captured DDL
         IF c ->> 'reason' = 'modify_delete' AND c ->> 'conflict_type' = 'TABLE' THEN
             renamed := CASE WHEN c -> 'ours' = 'null'::jsonb
-                            THEN pggit._merge_renamed_to(tgt.id, target_head, base_commit, c ->> 'object_key', ours, base_doc)
-                            ELSE pggit._merge_renamed_to(src.id, source_head, base_commit, c ->> 'object_key', theirs, base_doc) END;
+                            THEN pggit._merge_renamed_to(tgt.id, mrow.target_commit_id, mrow.base_commit_id, c ->> 'object_key', p_ours, p_base)
+                            ELSE pggit._merge_renamed_to(src.id, mrow.source_commit_id, mrow.base_commit_id, c ->> 'object_key', p_theirs, p_base) END;
             IF renamed IS NOT NULL THEN
+                c := c || jsonb_build_object('related', jsonb_build_array(renamed));
                 c := jsonb_set(c, '{advice}', to_jsonb(format(
                     '%s renamed %s to %s (captured ALTER TABLE) while %s changed it: re-apply that change to %s with a custom resolution, or keep one side',
                     CASE WHEN c -> 'ours' = 'null'::jsonb THEN 'ours (the target)' ELSE 'theirs (the source)' END,
@@ -926,7 +1002,7 @@ BEGIN
         current_fps := current_fps || fp;
         -- a recorded resolution of this very conflict (same source, target, object and definitions)
         SELECT * INTO rec FROM pggit.conflicts x
-         WHERE x.source_branch = source AND x.target_branch = target AND x.fingerprint = fp
+         WHERE x.source_branch = mrow.source_branch AND x.target_branch = mrow.target_branch AND x.fingerprint = fp
            AND x.resolved AND x.resolution IS NOT NULL
          ORDER BY x.resolved_at DESC NULLS LAST, x.id DESC LIMIT 1;
         IF FOUND THEN
@@ -937,170 +1013,323 @@ BEGIN
             END IF;
             IF rec.resolution = 'custom' AND coalesce(btrim(rec.custom_sql), '') <> '' THEN
                 customs := customs || jsonb_build_object('id', rec.id, 'sql', rec.custom_sql, 'paths', c -> 'paths',
-                                                         'object_key', c ->> 'object_key',
+                                                         'object_key', c ->> 'object_key', 'forced', rec.forced_by IS NOT NULL,
+                                                         'related', to_jsonb(rec.related),
                                                          'keep', coalesce(c -> 'ours', 'null'::jsonb) <> 'null'::jsonb);
             END IF;
             resolved_list := resolved_list || jsonb_build_object('id', rec.id, 'object_key', c ->> 'object_key',
                 'conflict_type', c ->> 'conflict_type', 'resolution', rec.resolution);
-        ELSIF (c ->> 'auto_resolvable')::boolean AND auto_resolve THEN
+        ELSIF (c ->> 'auto_resolvable')::boolean AND mrow.auto_resolve THEN
             auto_list := auto_list || jsonb_build_object('object_key', c ->> 'object_key',
                 'conflict_type', c ->> 'conflict_type', 'severity', c ->> 'severity', 'advice', c ->> 'advice');
         ELSE
             SELECT x.id INTO cid FROM pggit.conflicts x
-             WHERE x.source_branch = source AND x.target_branch = target AND x.fingerprint = fp AND NOT x.resolved
+             WHERE x.source_branch = mrow.source_branch AND x.target_branch = mrow.target_branch AND x.fingerprint = fp
+               AND NOT x.resolved
              ORDER BY x.id LIMIT 1;
             IF NOT FOUND THEN
                 INSERT INTO pggit.conflicts (merge_id, source_branch, target_branch, object_key, object_type,
                                              conflict_type, severity, base_def, ours_def, theirs_def, branch_a_sql,
-                                             branch_b_sql, advice, reason, paths, auto_resolvable, fingerprint)
-                VALUES (mid, source, target, c ->> 'object_key', c ->> 'object_type', c ->> 'conflict_type',
+                                             branch_b_sql, advice, reason, paths, auto_resolvable, fingerprint, related)
+                VALUES (p_mid, mrow.source_branch, mrow.target_branch, c ->> 'object_key', c ->> 'object_type', c ->> 'conflict_type',
                         c ->> 'severity', c -> 'base', c -> 'ours', c -> 'theirs',
-                        pggit._merge_side_sql(base_doc, ours, c -> 'paths'),
-                        pggit._merge_side_sql(base_doc, theirs, c -> 'paths'),
-                        c ->> 'advice', c ->> 'reason', c -> 'paths', (c ->> 'auto_resolvable')::boolean, fp)
+                        pggit._merge_side_sql(p_base, p_ours, c -> 'paths'),
+                        pggit._merge_side_sql(p_base, p_theirs, c -> 'paths'),
+                        c ->> 'advice', c ->> 'reason', c -> 'paths', (c ->> 'auto_resolvable')::boolean, fp,
+                        ARRAY(SELECT jsonb_array_elements_text(coalesce(c -> 'related', '[]'))))
                 RETURNING id INTO cid;
             END IF;
             open_ids := open_ids || cid;
             open_list := open_list || (c - 'base' - 'ours' - 'theirs' || jsonb_build_object('id', cid));
         END IF;
     END LOOP;
-    final := pggit._merge_take(pggit._merge_take(final, ours, ours_paths), theirs, theirs_paths);
     -- open conflicts of this source and target that this attempt no longer finds (the branches changed,
     -- or auto-resolve settled them) are closed, so `WHERE resolved = false` lists only live ones
     UPDATE pggit.conflicts x
-       SET resolved = true, resolved_by = current_user, resolved_at = clock_timestamp(),
+       SET resolved = true, resolved_by = pggit._invoker(), resolved_at = clock_timestamp(),
            resolution_notes = coalesce(x.resolution_notes || '; ', '')
                || CASE WHEN x.fingerprint = ANY (current_fps)
-                       THEN format('settled by auto-resolve (keep both) in merge %s', mid)
-                       ELSE format('no longer a conflict at merge %s (the branches changed)', mid) END
-     WHERE x.source_branch = source AND x.target_branch = target AND NOT x.resolved
+                       THEN format('settled by auto-resolve (keep both) in merge %s', p_mid)
+                       ELSE format('no longer a conflict at merge %s (the branches changed)', p_mid) END
+     WHERE x.source_branch = mrow.source_branch AND x.target_branch = mrow.target_branch AND NOT x.resolved
        AND x.id <> ALL (open_ids);
+    UPDATE pggit.merges SET had_conflicts = jsonb_array_length(coalesce(p_conflicts, '[]')) > 0 WHERE id = p_mid;
+    RETURN jsonb_build_object('open', open_list, 'auto', auto_list, 'resolved', resolved_list, 'customs', customs,
+                              'ours_paths', ours_paths, 'theirs_paths', theirs_paths);
+END
+$fn$;
 
-    outcome := jsonb_build_object('merge_id', mid, 'source', source, 'target', target,
-        'base_commit_id', base_commit, 'source_commit_id', source_head, 'target_commit_id', target_head,
-        'auto_resolve', auto_resolve, 'conflicts', open_list, 'auto_resolved', auto_list,
-        'resolutions', resolved_list,
-        'changes', CASE WHEN jsonb_array_length(resolved_list) = 0 THEN m -> 'changes'
+-- The last step, with pggit's rights: a merged result becomes the merge commit on the target (its
+-- snapshot is `doc`, the target as the merge left it), agents may read what main gained, and the attempt is
+-- recorded with its outcome. Ends the merge operation. Returns the merge commit (NULL unless merged).
+CREATE OR REPLACE FUNCTION pggit._merge_finish(p_mid bigint, p_outcome jsonb, p_applied text[], p_doc jsonb,
+                                               p_message text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    mrow pggit.merges := pggit._merge_running(p_mid);
+    tgt pggit.branches := pggit._merge_branch(mrow.target_branch, 'target');
+    result text := p_outcome ->> 'result';
+    commit_id bigint;
+BEGIN
+    IF result = 'merged' THEN
+        IF tgt.name = 'main' THEN
+            PERFORM pggit._grant_main_read();
+        END IF;
+        commit_id := pggit._record_commit(tgt.id, p_message, pggit._invoker(), p_doc, true);
+        UPDATE pggit.commits SET merge_parent_id = mrow.source_commit_id WHERE id = commit_id;
+    END IF;
+    UPDATE pggit.merges
+       SET result = p_outcome ->> 'result', statements_applied = coalesce(cardinality(p_applied), 0),
+           applied_sql = coalesce(p_applied, '{}'), result_commit_id = commit_id, error = p_outcome ->> 'error',
+           finished_at = clock_timestamp(), detail = p_outcome || jsonb_build_object('result_commit_id', commit_id)
+     WHERE id = p_mid;
+    PERFORM pggit._op_end(tgt.id);
+    RETURN commit_id;
+END
+$fn$;
+
+-- pggit.merge(source, target, auto_resolve): three-way merge of the source branch into the target, in
+-- the caller's transaction. Returns a jsonb result:
+--   {"merge_id", "source", "target", "result": "merged" | "conflicts" | "noop" | "failed",
+--    "has_conflicts", "applied", "method": "replay" | "plan" | null, "statements": [...],
+--    "conflicts": [open conflicts, with their pggit.conflicts ids], "auto_resolved": [...],
+--    "resolutions": [...], "notes": [...], "changes": [...], "drift": {...}, "base_commit_id",
+--    "source_commit_id", "target_commit_id", "result_commit_id", "error", "code"}
+-- Every attempt is recorded in pggit.merges. With open conflicts nothing is applied. A failed apply is
+-- rolled back (the target is unchanged), recorded, and returned with result 'failed' and code 'PGG90'
+-- ('PGG91' when another session changed the target meanwhile: run it again) so that the record
+-- survives the caller's commit; the Python and CLI faces raise it.
+-- What is applied is schema changes only: the source's captured DDL statements (never its data changes,
+-- never text a session supplied otherwise), or pggit's own plan from the documents when that replay does
+-- not reach the merged schema; then recorded custom resolutions (checked again). It runs with the
+-- invoker's rights (SECURITY INVOKER): the target's owner or a merger; pggit's bookkeeping steps run
+-- with pggit's.
+CREATE OR REPLACE FUNCTION pggit.merge(source text, target text DEFAULT 'main', auto_resolve boolean DEFAULT false)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pggit
+SET check_function_bodies = off
+AS $fn$
+DECLARE
+    st jsonb := pggit._merge_start(merge.source, merge.target, coalesce(merge.auto_resolve, false));
+    mid bigint := (st ->> 'merge_id')::bigint;
+    target_id bigint := (st ->> 'target_id')::bigint;
+    source_head bigint := (st ->> 'source_head')::bigint;
+    base_commit bigint := (st ->> 'base_commit')::bigint;
+    base_doc jsonb := st -> 'base_doc';
+    ours jsonb := st -> 'ours';
+    theirs jsonb := st -> 'theirs';
+    tracked text := st ->> 'tracked';
+    m jsonb;
+    rc jsonb;
+    final jsonb;
+    customs jsonb;
+    outcome jsonb;
+    applied text[] := '{}';
+    notes text[] := ARRAY(SELECT jsonb_array_elements_text(st -> 'notes'));
+    kept_notes text[];
+    method text;
+    err text;
+    replay_error text;
+    actual jsonb;
+    result_doc jsonb;
+    ran record;
+    r record;
+    skipped integer := 0;
+    stale boolean := false;
+    result_commit bigint;
+    merge_message text := format('Merge branch ''%s'' into %s', merge.source, merge.target);
+BEGIN
+    m := pggit._merge3(base_doc, ours, theirs);
+    rc := pggit._merge_record_conflicts(mid, m -> 'conflicts', base_doc, ours, theirs);
+    final := pggit._merge_take(pggit._merge_take(m -> 'merged', ours, rc -> 'ours_paths'), theirs, rc -> 'theirs_paths');
+    customs := rc -> 'customs';
+    outcome := jsonb_build_object('merge_id', mid, 'source', merge.source, 'target', merge.target,
+        'base_commit_id', base_commit, 'source_commit_id', source_head, 'target_commit_id', (st ->> 'target_head')::bigint,
+        'auto_resolve', coalesce(merge.auto_resolve, false), 'conflicts', rc -> 'open', 'auto_resolved', rc -> 'auto',
+        'resolutions', rc -> 'resolved', 'drift', st -> 'drift',
+        'changes', CASE WHEN jsonb_array_length(rc -> 'resolved') = 0 THEN m -> 'changes'
                         ELSE pggit._merge_changes(ours, final) END);
 
-    IF jsonb_array_length(open_list) > 0 THEN
+    IF jsonb_array_length(rc -> 'open') > 0 THEN
         outcome := outcome || jsonb_build_object('result', 'conflicts', 'has_conflicts', true, 'applied', false,
-            'method', NULL, 'statements', '[]'::jsonb, 'notes', '[]'::jsonb, 'result_commit_id', NULL,
+            'method', NULL, 'statements', '[]'::jsonb, 'notes', to_jsonb(notes), 'result_commit_id', NULL,
             'error', NULL, 'code', NULL);
-        UPDATE pggit.merges SET result = 'conflicts', finished_at = clock_timestamp(), detail = outcome WHERE id = mid;
+        PERFORM pggit._merge_finish(mid, outcome, NULL, NULL, NULL);
         RETURN outcome;
     END IF;
 
     IF pggit._merge_same(final, ours) AND jsonb_array_length(customs) = 0 THEN
         outcome := outcome || jsonb_build_object('result', 'noop', 'has_conflicts', false, 'applied', false,
-            'method', NULL, 'statements', '[]'::jsonb, 'notes', jsonb_build_array('nothing to merge: the target already has every change of the source'),
+            'method', NULL, 'statements', '[]'::jsonb,
+            'notes', to_jsonb(notes || 'nothing to merge: the target already has every change of the source'::text),
             'result_commit_id', NULL, 'error', NULL, 'code', NULL);
-        UPDATE pggit.merges SET result = 'noop', finished_at = clock_timestamp(), detail = outcome WHERE id = mid;
+        PERFORM pggit._merge_finish(mid, outcome, NULL, NULL, NULL);
         RETURN outcome;
     END IF;
 
-    -- 1. replay the source's captured statements on the target
-    IF base_commit IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM pggit._merge_source_statements(source_head, base_commit) s
-                        WHERE s.statement ~* '\mpggit\s*\.') THEN
+    -- 1. replay the source's captured DDL statements on the target
+    kept_notes := notes;
+    IF base_commit IS NOT NULL THEN
         BEGIN
-            FOR r IN SELECT s.statement FROM pggit._merge_source_statements(source_head, base_commit) s ORDER BY s.ord LOOP
-                IF pggit._merge_needs_own_transaction(r.statement) THEN
+            FOR r IN SELECT s.statement, s.class, s.skeleton FROM pggit._merge_source_statements(source_head, base_commit) s
+                      ORDER BY s.ord LOOP
+                IF r.class <> 'ddl' THEN
+                    notes := notes || format('not replayed (%s, not a schema change): %s', r.class, left(r.statement, 200));
+                    CONTINUE;
+                END IF;
+                IF pggit._needs_own_transaction(r.skeleton) THEN
                     skipped := skipped + 1;
                     notes := notes || format('not replayed (cannot run inside a transaction): %s', r.statement);
                     CONTINUE;
                 END IF;
-                PERFORM pggit._merge_exec(tgt.id, split_part(tracked, ',', 1), r.statement);
+                PERFORM pggit._merge_exec(target_id, split_part(tracked, ',', 1), r.statement);
                 applied := applied || r.statement;
             END LOOP;
-            IF skipped > 0 THEN
-                actual := pggit.snapshot(target);
-            END IF;
+            actual := pggit._snapshot_of(target_id);
             IF skipped > 0 AND NOT pggit._merge_same(actual, final)
                AND NOT EXISTS (SELECT 1 FROM pggit._plan(actual, final) p
                                 WHERE NOT (p.object_key LIKE 'index:%' AND p.change = 'added')) THEN
                 FOR r IN SELECT p.object_key, p.statement FROM pggit._plan(actual, final) p ORDER BY p.ord LOOP
-                    PERFORM pggit._merge_exec(tgt.id, split_part(split_part(r.object_key, ':', 2), '.', 1), r.statement);
+                    PERFORM pggit._merge_exec(target_id, split_part(split_part(r.object_key, ':', 2), '.', 1), r.statement);
                     applied := applied || r.statement;
                     notes := notes || format('applied in the merge transaction instead: %s', r.statement);
                 END LOOP;
-                actual := pggit.snapshot(target);
+                actual := pggit._snapshot_of(target_id);
             END IF;
-            SELECT c.custom_statements, c.commit_id INTO customs_applied, result_commit
-              FROM pggit._merge_conclude(tgt.id, target, customs, final, merge_message,
-                                         'replaying the source''s statements did not reach the merged schema') c;
-            applied := applied || customs_applied;
+            IF NOT pggit._merge_same(actual, final) THEN
+                RAISE EXCEPTION USING ERRCODE = 'PGG90',
+                    MESSAGE = format('replaying the source''s statements did not reach the merged schema: %s',
+                                     pggit._merge_differences(final, actual));
+            END IF;
+            SELECT * INTO ran FROM pggit._merge_run_customs(target_id, customs, actual, base_doc, ours, theirs) x;
+            applied := applied || ran.statements;
+            result_doc := ran.doc;
             method := 'replay';
         EXCEPTION WHEN OTHERS THEN
             replay_error := SQLERRM;
             applied := '{}';
-            notes := '{}';
+            notes := kept_notes || ARRAY(SELECT n FROM unnest(notes) AS n WHERE n LIKE 'not replayed (%, not a schema change)%');
             method := NULL;
-            result_commit := NULL;
         END;
     ELSE
-        replay_error := CASE WHEN base_commit IS NULL THEN 'no merge base' ELSE 'a captured statement calls pggit itself' END;
+        replay_error := 'no merge base';
     END IF;
 
     -- 2. otherwise apply the plan from ours to the merged document
     IF method IS NULL THEN
-        IF replay_error IS NOT NULL THEN
-            notes := notes || format('replay not used (%s): applied the plan instead', replay_error);
-        END IF;
+        notes := notes || format('replay not used (%s): applied the plan instead', replay_error);
         BEGIN
             FOR r IN SELECT p.object_key, p.statement FROM pggit._plan(ours, final) p ORDER BY p.ord LOOP
-                PERFORM pggit._merge_exec(tgt.id, split_part(split_part(r.object_key, ':', 2), '.', 1), r.statement);
+                PERFORM pggit._merge_exec(target_id, split_part(split_part(r.object_key, ':', 2), '.', 1), r.statement);
                 applied := applied || r.statement;
             END LOOP;
-            SELECT c.custom_statements, c.commit_id INTO customs_applied, result_commit
-              FROM pggit._merge_conclude(tgt.id, target, customs, final, merge_message,
-                                         'the target does not match the merged schema after applying the plan') c;
-            applied := applied || customs_applied;
+            actual := pggit._snapshot_of(target_id);
+            IF NOT pggit._merge_same(actual, final) THEN
+                RAISE EXCEPTION USING ERRCODE = 'PGG90',
+                    MESSAGE = format('the target does not match the merged schema after applying the plan: %s',
+                                     pggit._merge_differences(final, actual));
+            END IF;
+            SELECT * INTO ran FROM pggit._merge_run_customs(target_id, customs, actual, base_doc, ours, theirs) x;
+            applied := applied || ran.statements;
+            result_doc := ran.doc;
             method := 'plan';
         EXCEPTION WHEN OTHERS THEN
             err := SQLERRM;
             applied := '{}';
-            result_commit := NULL;
         END;
     END IF;
 
     IF method IS NULL THEN
         -- another session changed the target after it was read: the merge was computed on a stale state
-        IF NOT pggit._merge_same(pggit.snapshot(target), ours) THEN
-            err := format('%s changed while the merge was being applied (%s); %s', target,
-                          pggit._merge_differences(pggit.snapshot(target), ours), err);
+        actual := pggit._snapshot_of(target_id);
+        IF NOT pggit._merge_same(actual, ours) THEN
+            err := format('%s changed while the merge was being applied (%s); %s', merge.target,
+                          pggit._merge_differences(actual, ours), err);
             stale := true;
         END IF;
         outcome := outcome || jsonb_build_object('result', 'failed', 'has_conflicts', false, 'applied', false,
             'method', NULL, 'statements', '[]'::jsonb, 'notes', to_jsonb(notes), 'result_commit_id', NULL,
             'error', format('merge of %s into %s failed and was rolled back (the target is unchanged by it): %s',
-                            source, target, err),
+                            merge.source, merge.target, err),
             'code', CASE WHEN stale THEN 'PGG91' ELSE 'PGG90' END);
-        UPDATE pggit.merges SET result = 'failed', error = outcome ->> 'error', finished_at = clock_timestamp(),
-                                detail = outcome WHERE id = mid;
+        PERFORM pggit._merge_finish(mid, outcome, NULL, NULL, NULL);
         RETURN outcome;
     END IF;
 
-    UPDATE pggit.commits SET merge_parent_id = source_head WHERE id = result_commit;
     outcome := outcome || jsonb_build_object('result', 'merged', 'has_conflicts', false, 'applied', true,
-        'method', method, 'statements', to_jsonb(applied), 'notes', to_jsonb(notes),
-        'result_commit_id', result_commit, 'error', NULL, 'code', NULL);
-    UPDATE pggit.merges SET result = 'merged', statements_applied = cardinality(applied), applied_sql = applied,
-                            result_commit_id = result_commit, finished_at = clock_timestamp(), detail = outcome
-     WHERE id = mid;
-    RETURN outcome;
+        'method', method, 'statements', to_jsonb(applied), 'notes', to_jsonb(notes), 'error', NULL, 'code', NULL);
+    result_commit := pggit._merge_finish(mid, outcome, applied, result_doc, merge_message);
+    RETURN outcome || jsonb_build_object('result_commit_id', result_commit);
 END
 $fn$;
 
--- pggit.resolve_conflict(conflict_id, resolution, custom_sql, notes): record how a merge conflict is to
--- be resolved ('ours' = keep the target's version, 'theirs' = take the source's, 'custom' = keep the
--- target's and run custom_sql after the merge's statements). Custom SQL is tried first on a scratch
--- branch made from the target (dropped again, as is everything the try did); it must run and leave the
--- conflicting object defined (when the target has it), else PGG60 with PostgreSQL's message and nothing
--- is recorded. The next pggit.merge() of the same source into the same target applies the resolution.
--- Returns the conflict row.
+-- What resolving a conflict records, with pggit's rights: who may (the source's owner or a merger; force
+-- needs a merger, and is recorded), and for custom SQL without force, schema changes only (checked again at
+-- merge time). The checks that run the SQL are pggit.resolve_conflict's.
+CREATE OR REPLACE FUNCTION pggit._conflict_record(conflict_id bigint, resolution text, custom_sql text, notes text,
+                                                  force boolean) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    rec pggit.conflicts;
+    problems text[];
+BEGIN
+    SELECT * INTO rec FROM pggit.conflicts c WHERE c.id = conflict_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG40', MESSAGE = format('merge conflict %s does not exist', conflict_id),
+            HINT = 'list open conflicts with SELECT * FROM pggit.conflicts WHERE resolved = false';
+    END IF;
+    PERFORM pggit._require_conflict_right(rec);
+    IF coalesce(force, false) THEN
+        PERFORM pggit._require_merger('force a resolution past its checks');
+    ELSIF resolution = 'custom' THEN
+        problems := pggit._statement_problems(custom_sql);
+        IF cardinality(problems) > 0 THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGG60',
+                MESSAGE = format('the custom SQL for conflict %s is refused: %s', conflict_id, array_to_string(problems, '; ')),
+                HINT = 'give only schema changes (CREATE, ALTER, DROP, COMMENT, GRANT of the conflict''s objects); a merger may pass force => true';
+        END IF;
+    END IF;
+    UPDATE pggit.conflicts c
+       SET resolved = true, resolution = _conflict_record.resolution, custom_sql = _conflict_record.custom_sql,
+           resolution_notes = notes, resolved_by = pggit._invoker(), resolved_at = clock_timestamp(),
+           forced_by = CASE WHEN coalesce(force, false) THEN pggit._invoker() END
+     WHERE c.id = conflict_id
+    RETURNING * INTO rec;
+    RETURN to_jsonb(rec);
+END
+$fn$;
+
+-- Record an LLM's proposal document on an open conflict (who may: as for resolving it). False when the
+-- conflict was resolved meanwhile.
+CREATE OR REPLACE FUNCTION pggit._conflict_record_proposal(conflict_id bigint, proposal jsonb) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    rec pggit.conflicts;
+BEGIN
+    SELECT * INTO rec FROM pggit.conflicts c WHERE c.id = conflict_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG40', MESSAGE = format('merge conflict %s does not exist', conflict_id),
+            HINT = 'list open conflicts with SELECT * FROM pggit.conflicts WHERE resolved = false';
+    END IF;
+    PERFORM pggit._require_conflict_right(rec);
+    UPDATE pggit.conflicts c SET proposal = _conflict_record_proposal.proposal WHERE c.id = conflict_id AND NOT c.resolved;
+    RETURN FOUND;
+END
+$fn$;
+
+-- pggit.resolve_conflict(conflict_id, resolution, custom_sql, notes, force): record how a merge conflict is
+-- to be resolved ('ours' = keep the target's version, 'theirs' = take the source's, 'custom' = keep the
+-- target's and run custom_sql after the merge's statements). Custom SQL must be schema changes only; it is
+-- tried first on a scratch branch made from the target (dropped again, as is everything the try did),
+-- where it must run, change only the conflict's objects (and what belongs to them), drop nothing no side
+-- dropped, and leave the conflicting object defined (when the target has it); else PGG60 and nothing is
+-- recorded. force => true (a merger) records it without these checks, and who forced it. The next
+-- pggit.merge() of the same source into the same target applies the resolution (checking it again). Its
+-- owner or a merger resolves a conflict. Returns the conflict row.
+DROP FUNCTION IF EXISTS pggit.resolve_conflict(bigint, text, text, text);
 CREATE OR REPLACE FUNCTION pggit.resolve_conflict(conflict_id bigint, resolution text, custom_sql text DEFAULT NULL,
-                                                  notes text DEFAULT NULL)
+                                                  notes text DEFAULT NULL, force boolean DEFAULT false)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pggit
@@ -1108,16 +1337,20 @@ SET check_function_bodies = off
 AS $fn$
 DECLARE
     rec pggit.conflicts;
+    mrow pggit.merges;
     scratch text;
     failure text;
-    defined boolean;
-    prev_internal text := current_setting('pggit.internal', true);
+    problems text[] := '{}';
+    before jsonb;
+    after jsonb;
+    s record;
 BEGIN
-    SELECT * INTO rec FROM pggit.conflicts c WHERE c.id = conflict_id FOR UPDATE;
+    SELECT * INTO rec FROM pggit.conflicts c WHERE c.id = conflict_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'PGG40', MESSAGE = format('merge conflict %s does not exist', conflict_id),
             HINT = 'list open conflicts with SELECT * FROM pggit.conflicts WHERE resolved = false';
     END IF;
+    PERFORM pggit._require_conflict_right(rec);
     IF resolution IS NULL OR resolution NOT IN ('ours', 'theirs', 'custom') THEN
         RAISE EXCEPTION USING ERRCODE = 'PGG61',
             MESSAGE = format('resolution %s is not one of ours, theirs, custom', coalesce(quote_literal(resolution), 'NULL')),
@@ -1132,15 +1365,34 @@ BEGIN
             MESSAGE = format('custom_sql is only used with resolution custom, not %s', resolution),
             HINT = 'use resolution => ''custom'' or leave custom_sql out';
     END IF;
-    IF resolution = 'custom' THEN
+    IF coalesce(force, false) THEN
+        PERFORM pggit._require_merger('force a resolution past its checks');
+    ELSIF resolution = 'custom' THEN
+        problems := pggit._statement_problems(custom_sql);
+        IF cardinality(problems) > 0 THEN
+            RAISE EXCEPTION USING ERRCODE = 'PGG60',
+                MESSAGE = format('the custom SQL for conflict %s is refused: %s', conflict_id, array_to_string(problems, '; ')),
+                HINT = 'give only schema changes (CREATE, ALTER, DROP, COMMENT, GRANT of the conflict''s objects); a merger may pass force => true';
+        END IF;
+        SELECT * INTO mrow FROM pggit.merges m WHERE m.id = rec.merge_id;
         scratch := format('pggit-scratch/resolve-%s-%s', conflict_id, txid_current());
         BEGIN
-            PERFORM set_config('pggit.internal', 'on', true);
             PERFORM pggit.create_branch(scratch, rec.target_branch);
-            PERFORM pggit._merge_exec((SELECT b.id FROM pggit.branches b WHERE b.name = scratch AND b.status <> 'deleted'),
-                                      split_part(split_part(rec.paths -> 0 ->> 'key', ':', 2), '.', 1), custom_sql);
-            defined := pggit._merge_defined(pggit.snapshot(scratch), rec.paths);
-            -- undo the scratch branch and everything the try did
+            PERFORM pggit.checkout(scratch);
+            before := pggit._snapshot_of(pggit._branch_id(scratch));
+            FOR s IN SELECT x.statement FROM pggit.statements(custom_sql) x WHERE x.class = 'ddl' ORDER BY x.ord LOOP
+                PERFORM pggit._merge_exec(pggit._branch_id(scratch),
+                                          split_part(split_part(rec.paths -> 0 ->> 'key', ':', 2), '.', 1), s.statement);
+            END LOOP;
+            after := pggit._snapshot_of(pggit._branch_id(scratch));
+            problems := pggit._resolution_problems(rec.paths, pggit._merge_commit_doc(mrow.base_commit_id),
+                                                   pggit.snapshot(rec.target_branch), pggit.snapshot(rec.source_branch),
+                                                   before, after, rec.related);
+            IF NOT pggit._merge_defined(after, rec.paths) AND rec.ours_def IS NOT NULL AND rec.ours_def <> 'null'::jsonb THEN
+                problems := problems || format('it leaves %s undefined (a custom resolution must keep the conflicting object; use ours or theirs to take one side)',
+                                               rec.object_key);
+            END IF;
+            -- undo the scratch branch, the checkout and everything the try did
             RAISE EXCEPTION USING ERRCODE = 'PGGZZ', MESSAGE = 'scratch try done';
         EXCEPTION
             WHEN SQLSTATE 'PGGZZ' THEN
@@ -1148,25 +1400,18 @@ BEGIN
             WHEN OTHERS THEN
                 failure := SQLERRM;
         END;
-        PERFORM set_config('pggit.internal', coalesce(prev_internal, ''), true);
         IF failure IS NOT NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'PGG60',
                 MESSAGE = format('the custom SQL for conflict %s does not run on branch %s: %s', conflict_id,
                                  rec.target_branch, failure),
                 HINT = 'fix the SQL (it runs with search_path set to the target''s schemas, after the merge''s own changes)';
         END IF;
-        -- the object must stay defined, unless the target had already dropped or renamed it
-        IF NOT defined AND rec.ours_def IS NOT NULL AND rec.ours_def <> 'null'::jsonb THEN
+        IF cardinality(problems) > 0 THEN
             RAISE EXCEPTION USING ERRCODE = 'PGG60',
-                MESSAGE = format('the custom SQL for conflict %s leaves %s undefined', conflict_id, rec.object_key),
-                HINT = 'a custom resolution must keep the conflicting object; use ours or theirs to take one side';
+                MESSAGE = format('the custom SQL for conflict %s is refused: %s', conflict_id, array_to_string(problems, '; ')),
+                HINT = 'change only the conflict''s objects and drop nothing no side dropped; a merger may pass force => true';
         END IF;
     END IF;
-    UPDATE pggit.conflicts c
-       SET resolved = true, resolution = resolve_conflict.resolution, custom_sql = resolve_conflict.custom_sql,
-           resolution_notes = notes, resolved_by = current_user, resolved_at = clock_timestamp()
-     WHERE c.id = conflict_id
-    RETURNING * INTO rec;
-    RETURN to_jsonb(rec);
+    RETURN pggit._conflict_record(conflict_id, resolution, custom_sql, notes, force);
 END
 $fn$;

@@ -2,7 +2,7 @@
 -- Nothing is created outside the `pggit` schema. PUBLIC gets no write access to anything here.
 -- Upgrades: re-running this file must bring any older database to the current shape, so a column added
 -- to an existing table is written as ALTER TABLE ... ADD COLUMN IF NOT EXISTS after the table.
--- Errors raised by pggit's SQL functions use SQLSTATEs PGG30..PGG91 (see pggit_core/errors.py).
+-- Errors raised by pggit's SQL functions use SQLSTATEs PGG30..PGG92 (see pggit_core/errors.py).
 
 CREATE SCHEMA IF NOT EXISTS pggit;
 REVOKE ALL ON SCHEMA pggit FROM PUBLIC;
@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS pggit.settings (
 );
 INSERT INTO pggit.settings (key, value) VALUES ('tracked_schemas', '["public"]')
 ON CONFLICT (key) DO NOTHING;
+-- on_drift: what a merge, commit or branch point does with changes pggit did not capture (capture.sql,
+-- pggit._settle): "record" them as their own commit by 'outside pggit', or "refuse" (PGG92).
+INSERT INTO pggit.settings (key, value) VALUES ('on_drift', '"record"')
+ON CONFLICT (key) DO NOTHING;
 
 -- Branches (owner: pggit_core/store/branches.py). `main` is row 1 and maps onto the tracked schemas.
 CREATE TABLE IF NOT EXISTS pggit.branches (
@@ -46,6 +50,10 @@ CREATE TABLE IF NOT EXISTS pggit.branches (
     deleted_at     timestamptz
 );
 CREATE UNIQUE INDEX IF NOT EXISTS branches_live_name ON pggit.branches (name) WHERE status <> 'deleted';
+-- The role that owns the branch's schemas and everything in them (NULL for main: main is its objects'
+-- owners', changed by mergers only).
+ALTER TABLE pggit.branches ADD COLUMN IF NOT EXISTS owner_role text;
+UPDATE pggit.branches SET owner_role = created_by WHERE owner_role IS NULL AND name <> 'main';
 
 -- Which physical schema holds each tracked schema of a branch (main: the tracked schemas themselves).
 CREATE TABLE IF NOT EXISTS pggit.branch_schemas (
@@ -55,6 +63,11 @@ CREATE TABLE IF NOT EXISTS pggit.branch_schemas (
     PRIMARY KEY (branch_id, tracked_schema)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS branch_schemas_physical ON pggit.branch_schemas (physical_schema);
+-- The schema's oid: a schema keeps it when renamed, so the guard knows a renamed branch schema.
+ALTER TABLE pggit.branch_schemas ADD COLUMN IF NOT EXISTS physical_oid oid;
+CREATE INDEX IF NOT EXISTS branch_schemas_oid ON pggit.branch_schemas (physical_oid);
+UPDATE pggit.branch_schemas bs SET physical_oid = n.oid
+  FROM pg_namespace n WHERE n.nspname = bs.physical_schema AND bs.physical_oid IS DISTINCT FROM n.oid;
 
 -- Snapshots: the schema as a jsonb document, keyed by its hash (owner: pggit_core/snapshot.py).
 CREATE TABLE IF NOT EXISTS pggit.snapshots (
@@ -75,6 +88,8 @@ CREATE TABLE IF NOT EXISTS pggit.commits (
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS commits_branch ON pggit.commits (branch_id, id DESC);
+-- Who made the commit (the invoking role, whatever author it names).
+ALTER TABLE pggit.commits ADD COLUMN IF NOT EXISTS committed_by text;
 
 -- Captured DDL (owner: capture.sql / pggit_core/store/commits.py). commit_id is NULL until committed.
 CREATE TABLE IF NOT EXISTS pggit.ddl_log (
@@ -140,6 +155,8 @@ CREATE TABLE IF NOT EXISTS pggit.conflicts (
 );
 CREATE INDEX IF NOT EXISTS conflicts_open ON pggit.conflicts (source_branch, target_branch)
     WHERE NOT resolved;
+-- A resolution recorded with force => true (its checks skipped): who forced it.
+ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS forced_by text;
 
 -- Agent intents (owner: pggit_core/store/intents.py).
 CREATE TABLE IF NOT EXISTS pggit.intents (
@@ -254,21 +271,21 @@ CREATE TABLE IF NOT EXISTS pggit.applied_migrations (
 
 -- The seed's names, as views inside pggit (found unqualified once pggit is on search_path; `pggit init`
 -- adds it to the database's default search_path).
-CREATE OR REPLACE VIEW pggit.pggit_agent_intents AS
+CREATE OR REPLACE VIEW pggit.pggit_agent_intents WITH (security_invoker = true) AS
     SELECT id, agent_id, feature_name, branch_name, description AS intent, tables_affected, status,
            risk_level, schema_changes, coalesce(started_at, created_at) AS started_at, completed_at,
            merged_at, created_at, flow_run_id
       FROM pggit.intents;
 
-CREATE OR REPLACE VIEW pggit.pggit_merge_history AS
+CREATE OR REPLACE VIEW pggit.pggit_merge_history WITH (security_invoker = true) AS
     SELECT id, source_branch, target_branch, base_commit_id, had_conflicts, result, statements_applied,
            merged_by, created_at, finished_at, auto_resolve, error
       FROM pggit.merges;
 
-CREATE OR REPLACE VIEW pggit.pggit_table_locks AS
+CREATE OR REPLACE VIEW pggit.pggit_table_locks WITH (security_invoker = true) AS
     SELECT agent_id, table_name, locked_at, expires_at, reason FROM pggit.table_locks;
 
-CREATE OR REPLACE VIEW pggit.pggit_agent_partitions AS
+CREATE OR REPLACE VIEW pggit.pggit_agent_partitions WITH (security_invoker = true) AS
     SELECT agent_type, owned_tables, owned_schemas FROM pggit.agent_partitions;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA pggit FROM PUBLIC;
@@ -291,8 +308,8 @@ $fn$;
 -- main exists from the start, mapped onto the tracked schemas.
 INSERT INTO pggit.branches (name, status) SELECT 'main', 'active'
  WHERE NOT EXISTS (SELECT 1 FROM pggit.branches WHERE name = 'main' AND status <> 'deleted');
-INSERT INTO pggit.branch_schemas (branch_id, tracked_schema, physical_schema)
-SELECT b.id, s.name, s.name
+INSERT INTO pggit.branch_schemas (branch_id, tracked_schema, physical_schema, physical_oid)
+SELECT b.id, s.name, s.name, (SELECT n.oid FROM pg_namespace n WHERE n.nspname = s.name)
   FROM pggit.branches b, jsonb_array_elements_text((SELECT value FROM pggit.settings WHERE key = 'tracked_schemas')) AS s(name)
  WHERE b.name = 'main' AND b.status <> 'deleted'
 ON CONFLICT DO NOTHING;

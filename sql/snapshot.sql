@@ -54,7 +54,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
                                 WHERE o.branch_id = p_branch_id AND o.physical_schema = m.physical_schema)) x
 $fn$;
 
--- Grants as a sorted list `grantee:PRIVILEGE[*]`, owner left out, NULL acl read as the kind's default.
+-- Grants as a sorted list `grantee:PRIVILEGE[*]`, owner and pggit's roles left out, NULL acl read as the
+-- kind's default.
 -- (No SET clause, so that it is inlined into the snapshot query; it names pg_catalog objects only.)
 CREATE OR REPLACE FUNCTION pggit._acl(p_acl aclitem[], p_owner oid, p_kind "char") RETURNS jsonb
 LANGUAGE sql STABLE AS $fn$
@@ -63,7 +64,9 @@ LANGUAGE sql STABLE AS $fn$
                    CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END
                    || ':' || a.privilege_type || CASE WHEN a.is_grantable THEN '*' ELSE '' END AS item
               FROM aclexplode(coalesce(p_acl, acldefault(p_kind, p_owner))) a
-             WHERE a.grantee <> p_owner) g
+             WHERE a.grantee <> p_owner
+               -- pggit's own roles read main (grants.sql): not part of the schema
+               AND (a.grantee = 0 OR pg_get_userbyid(a.grantee) NOT IN ('pggit_agent', 'pggit_merger'))) g
 $fn$;
 
 -- The snapshot document of a branch, read from the live catalog with a branch-relative search_path.
@@ -401,9 +404,13 @@ BEGIN
 END
 $fn$;
 
--- Snapshot the branch, store it, add a commit on top of the branch head, move the head, and attach the
--- branch's uncommitted ddl_log rows. The branch row is locked, so concurrent commits serialize.
-CREATE OR REPLACE FUNCTION pggit._record_commit(branch_id bigint, message text, author text DEFAULT NULL)
+-- Add a commit on top of the branch head with the branch's live snapshot (or `doc` when given), store the
+-- document, move the head, and attach the branch's uncommitted ddl_log rows (unless `attach` is false). The
+-- branch row is locked, so concurrent commits serialize. Internal: only pggit's SECURITY DEFINER functions
+-- call it (EXECUTE is not granted).
+DROP FUNCTION IF EXISTS pggit._record_commit(bigint, text, text);
+CREATE OR REPLACE FUNCTION pggit._record_commit(branch_id bigint, message text, author text DEFAULT NULL,
+                                                doc jsonb DEFAULT NULL, attach boolean DEFAULT true)
 RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
 DECLARE
@@ -421,13 +428,15 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'PGG61', MESSAGE = 'a commit needs a message',
               HINT = 'pass a non-empty message';
     END IF;
-    h := pggit._store_snapshot(pggit._snapshot_of(_record_commit.branch_id));
-    INSERT INTO pggit.commits (branch_id, parent_id, message, author, snapshot_hash)
-    VALUES (_record_commit.branch_id, head, message, coalesce(author, current_user), h)
+    h := pggit._store_snapshot(coalesce(doc, pggit._snapshot_of(_record_commit.branch_id)));
+    INSERT INTO pggit.commits (branch_id, parent_id, message, author, snapshot_hash, committed_by)
+    VALUES (_record_commit.branch_id, head, message, coalesce(author, pggit._invoker()), h, pggit._invoker())
     RETURNING id INTO new_id;
     UPDATE pggit.branches b SET head_commit_id = new_id WHERE b.id = _record_commit.branch_id;
-    UPDATE pggit.ddl_log l SET commit_id = new_id
-     WHERE l.branch_id = _record_commit.branch_id AND l.commit_id IS NULL;
+    IF attach THEN
+        UPDATE pggit.ddl_log l SET commit_id = new_id
+         WHERE l.branch_id = _record_commit.branch_id AND l.commit_id IS NULL;
+    END IF;
     RETURN new_id;
 END
 $fn$;

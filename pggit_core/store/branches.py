@@ -24,6 +24,7 @@ class Branch(BaseModel):
     created_at: datetime
     created_by: str
     schemas: tuple[str, ...]
+    owner: str | None = None
 
 
 def create(conn: psycopg.Connection[Any], name: str, from_branch: str, copy_data: bool,
@@ -48,7 +49,7 @@ def list_all(conn: psycopg.Connection[Any]) -> list[Branch]:
     """Every live branch, oldest first."""
     with database_errors(), conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
-            "SELECT name, parent, head_commit_id, status, created_at, created_by, schemas "
+            "SELECT name, parent, head_commit_id, status, created_at, created_by, schemas, owner "
             "FROM pggit.list_branches()"
         ).fetchall()
     return [Branch.model_validate(r) for r in rows]

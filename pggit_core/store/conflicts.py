@@ -13,7 +13,7 @@ from pggit_core.store.commits import database_errors
 COLUMNS = (
     "id, merge_id, source_branch, target_branch, object_key, object_type, conflict_type, severity, reason,"
     " paths, auto_resolvable, base_def, ours_def, theirs_def, branch_a_sql, branch_b_sql, advice, resolved,"
-    " resolution, custom_sql, resolution_notes, resolved_by, resolved_at, created_at"
+    " resolution, custom_sql, resolution_notes, resolved_by, resolved_at, created_at, forced_by"
 )
 
 
@@ -35,12 +35,12 @@ def list_conflicts(conn: psycopg.Connection[Any], *, include_resolved: bool = Fa
 
 
 def resolve(conn: psycopg.Connection[Any], conflict_id: int, resolution: str, custom_sql: str | None,
-            notes: str | None) -> dict[str, Any]:
+            notes: str | None, *, force: bool = False) -> dict[str, Any]:
     """Call pggit.resolve_conflict() in its own transaction and return the updated row."""
     with database_errors(), conn.transaction():
         row = conn.execute(
-            "SELECT pggit.resolve_conflict(%s, %s, custom_sql => %s, notes => %s)",
-            (conflict_id, resolution, custom_sql, notes),
+            "SELECT pggit.resolve_conflict(%s, %s, custom_sql => %s, notes => %s, force => %s)",
+            (conflict_id, resolution, custom_sql, notes, force),
         ).fetchone()
     assert row is not None
     result: dict[str, Any] = row[0]

@@ -11,7 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from pggit_core.errors import AlreadyExists, NotFound, PgGitError, from_database_error
+from pggit_core.errors import AlreadyExists, NotFound, PermissionDenied, PgGitError, from_database_error
 from pggit_core.footprint import Footprint, FootprintObject
 from pggit_core.intents import (
     COORDINATE_PREFIX,
@@ -122,57 +122,29 @@ def _ts(value: object) -> datetime | None:
     return None if value is None else datetime.fromisoformat(str(value))
 
 
-_RECORD = """
-WITH new_intent AS (
-    INSERT INTO pggit.intents (agent_id, feature_name, description, branch_name, risk_level, schema_changes,
-                               tables_affected, footprint, footprint_warnings, agent_type)
-    VALUES (%(agent)s, %(feature)s, %(description)s, %(branch)s, %(risk)s, %(changes)s, %(tables)s,
-            %(footprint)s, %(warnings)s, %(agent_type)s)
-    RETURNING *
-), objects AS (
-    INSERT INTO pggit.intent_objects (intent_id, object_key, table_key, kind, action)
-    SELECT DISTINCT (SELECT id FROM new_intent), k, t, kd, a
-      FROM unnest(%(okeys)s::text[], %(otables)s::text[], %(okinds)s::text[], %(oactions)s::text[]) AS u(k, t, kd, a)
-    ON CONFLICT DO NOTHING
-), conflicts AS (
-    INSERT INTO pggit.intent_conflicts (intent_id, other_intent_id, conflict_type, severity, affected_objects,
-                                        resolution_suggestions, owner)
-    SELECT (SELECT id FROM new_intent), c.other, c.ctype, c.sev,
-           ARRAY(SELECT jsonb_array_elements_text(c.affected)), ARRAY(SELECT jsonb_array_elements_text(c.advice)),
-           c.owner
-      FROM unnest(%(cothers)s::bigint[], %(ctypes)s::text[], %(csevs)s::text[], %(caffected)s::jsonb[],
-                  %(cadvice)s::jsonb[], %(cowners)s::text[]) WITH ORDINALITY AS c(other, ctype, sev, affected, advice,
-                                                                           owner, ord)
-     ORDER BY c.ord
-    RETURNING *
-)
-SELECT (SELECT to_jsonb(n) FROM new_intent n) AS intent,
-       coalesce((SELECT jsonb_agg(to_jsonb(c) ORDER BY c.id) FROM conflicts c), '[]') AS conflicts"""
-
-
 def record(conn: Conn, *, agent_id: str, feature_name: str, description: str, branch_name: str,
            risk_level: RiskLevel, schema_changes: Sequence[str], tables_affected: Sequence[str],
            footprint: Footprint, agent_type: str | None, findings: Sequence[Finding]) -> Intent:
-    """Insert the intent, its footprint index rows and its conflicts in one statement; the Intent comes back
-    with its conflicts. AlreadyExists on a live duplicate agent+feature."""
+    """Insert the intent, its footprint index rows and its conflicts in one statement (pggit._intent_record,
+    which checks that an agent registers as itself); the Intent comes back with its conflicts. AlreadyExists on
+    a live duplicate agent+feature."""
     objects = footprint.objects
-    params = {
+    document = {
         "agent": agent_id, "feature": feature_name, "description": description, "branch": branch_name,
         "risk": str(risk_level), "changes": list(schema_changes), "tables": list(tables_affected),
-        "footprint": Jsonb(footprint.as_json()), "warnings": list(footprint.warnings), "agent_type": agent_type,
-        "okeys": [o.key for o in objects], "otables": [o.table_key for o in objects],
-        "okinds": [o.kind for o in objects], "oactions": [o.action for o in objects],
-        "cothers": [f.other.intent_id if f.other else None for f in findings],
-        "ctypes": [str(f.conflict_type) for f in findings], "csevs": [str(f.severity) for f in findings],
-        "caffected": [Jsonb(list(f.affected_objects)) for f in findings],
-        "cadvice": [Jsonb(list(f.resolution_suggestions)) for f in findings],
-        "cowners": [f.owner for f in findings]}
+        "footprint": footprint.as_json(), "warnings": list(footprint.warnings), "agent_type": agent_type,
+        "objects": [{"key": o.key, "table_key": o.table_key, "kind": o.kind, "action": o.action} for o in objects],
+        "findings": [{"other": f.other.intent_id if f.other else None, "type": str(f.conflict_type),
+                      "severity": str(f.severity), "affected": list(f.affected_objects),
+                      "advice": list(f.resolution_suggestions), "owner": f.owner} for f in findings]}
     try:
-        with conn.cursor(row_factory=dict_row) as cur:
-            row = cur.execute(_RECORD, params).fetchone()
+        got = conn.execute("SELECT pggit._intent_record(%s)", (Jsonb(document),)).fetchone()
     except psycopg.errors.UniqueViolation as exc:
         raise AlreadyExists(f"agent {agent_id!r} already has a live intent for feature {feature_name!r}",
                             hint="finish or abandon that intent first, or use another feature name") from exc
+    except psycopg.Error as exc:
+        raise _database_error(exc) from exc
+    row = got[0] if got is not None else None
     assert row is not None
     parties = {f.other.intent_id: f.other for f in findings if f.other is not None}
     conflicts = []
@@ -185,13 +157,24 @@ def record(conn: Conn, *, agent_id: str, feature_name: str, description: str, br
     return Intent(**row["intent"], conflicts=conflicts)
 
 
+def _call(conn: Conn, query: str, params: Sequence[object]) -> None:
+    try:
+        conn.execute(query, params)
+    except psycopg.Error as exc:
+        raise _database_error(exc) from exc
+
+
 def set_branch_name(conn: Conn, intent_id: int, branch_name: str) -> None:
-    conn.execute("UPDATE pggit.intents SET branch_name = %s WHERE id = %s", (branch_name, intent_id))
+    _call(conn, "SELECT pggit._intent_set_branch(%s, %s)", (intent_id, branch_name))
 
 
 def record_dry_run(conn: Conn, intent_id: int, report: dict[str, Any], warnings: Sequence[str]) -> None:
-    conn.execute("UPDATE pggit.intents SET dry_run = %s, footprint_warnings = footprint_warnings || %s::text[] "
-                 "WHERE id = %s", (Jsonb(report), list(warnings), intent_id))
+    _call(conn, "SELECT pggit._intent_set_dry_run(%s, %s, %s::text[])", (intent_id, Jsonb(report), list(warnings)))
+
+
+def set_flow_run(conn: Conn, intent_id: int, flow_run_id: str) -> None:
+    """Record the Prefect flow run that drives the intent."""
+    _call(conn, "SELECT pggit._intent_set_flow_run(%s, %s)", (intent_id, flow_run_id))
 
 
 def _intent(row: dict[str, Any], conflicts: list[IntentConflict] | None = None) -> Intent:
@@ -255,11 +238,13 @@ def get_conflict(conn: Conn, conflict_id: int) -> IntentConflict:
 
 
 def resolve(conn: Conn, conflict_id: int, notes: str) -> IntentConflict:
-    """Mark a conflict reviewed with notes (resolving it again replaces the notes, who and when)."""
-    row = conn.execute("""UPDATE pggit.intent_conflicts SET reviewed = true, resolution_notes = %s,
-                                 resolved_by = current_user, resolved_at = now()
-                           WHERE id = %s RETURNING id""", (notes, conflict_id)).fetchone()
-    if row is None:
+    """Mark a conflict reviewed with notes (resolving it again replaces the notes, who and when); the agent of
+    either intent or a merger may (pggit._intent_conflict_review)."""
+    try:
+        row = conn.execute("SELECT pggit._intent_conflict_review(%s, %s)", (conflict_id, notes)).fetchone()
+    except psycopg.Error as exc:
+        raise _database_error(exc) from exc
+    if row is None or row[0] is None:
         raise NotFound(f"conflict {conflict_id} does not exist",
                        hint="list open conflicts with `pggit coordinate conflicts`")
     return get_conflict(conn, conflict_id)
@@ -275,8 +260,9 @@ def set_status(conn: Conn, intent_id: int, status: IntentStatus, reason: str) ->
     except psycopg.Error as exc:
         raise _database_error(exc) from exc
     if row is None:
-        raise NotFound(f"intent {intent_id} does not exist",
-                       hint="list intents with `pggit coordinate list-intents`")
+        intent = get(conn, intent_id)  # NotFound when there is no such intent
+        raise PermissionDenied(f"this role may not change the status of intent {intent_id} (agent {intent.agent_id})",
+                               hint="an agent changes its own intents; a merger changes any")
     return get(conn, intent_id)
 
 

@@ -25,7 +25,7 @@ def build_doc(conn: Conn, label: str, *scripts: str) -> dict[str, Any]:
     schema = f"case_{label}"
     name = f"case/{label}"
     with conn.transaction():
-        conn.execute("SELECT set_config('pggit.internal', 'on', true)")
+        conn.execute("SELECT pggit._op_begin(0, 'install')")  # a document builder: nothing of it is captured
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         row = conn.execute("INSERT INTO pggit.branches (name) VALUES (%s) RETURNING id", (name,)).fetchone()
         assert row is not None

@@ -34,8 +34,8 @@ def check_seed_result(dsn: str) -> None:
         rows = conn.execute("SELECT message, statements FROM pggit.log('agent/claude-auth')").fetchall()
         messages = [r[0] for r in rows]
         assert messages[0] == "oauth support for users"
-        assert rows[0][1] == ["ALTER TABLE users ADD COLUMN oauth_provider TEXT;",
-                              "CREATE TABLE oauth_tokens (id SERIAL, user_id INT, token TEXT);"]
+        assert rows[0][1] == ["ALTER TABLE users ADD COLUMN oauth_provider TEXT",
+                              "CREATE TABLE oauth_tokens (id SERIAL, user_id INT, token TEXT)"]
 
 
 def test_seed_through_psql_script(main_db: str) -> None:
@@ -46,14 +46,16 @@ def test_seed_through_psql_script(main_db: str) -> None:
 
 
 def test_seed_through_psql_one_command_string(main_db: str) -> None:
-    # psql -c sends the whole string as one query: one transaction, one current_query().
+    # psql -c sends the whole string as one query: one transaction, one current_query(). Its DDL statements
+    # are what is recorded (the pggit calls and the SELECT around them are not schema changes).
     one_line = SEED.replace("\n", " ").strip()
     done = psql(main_db, "-c", one_line)
     assert done.returncode == 0, done.stderr
     assert "oauth support for users" in done.stdout
     with psycopg.connect(main_db, autocommit=True) as conn:
         statements = conn.execute("SELECT statements FROM pggit.log('agent/claude-auth', 1)").fetchone()
-    assert statements == ([one_line],)
+    assert statements == (["ALTER TABLE users ADD COLUMN oauth_provider TEXT;\n"
+                           "CREATE TABLE oauth_tokens (id SERIAL, user_id INT, token TEXT)"],)
 
 
 def test_seed_through_psycopg(main_db: str) -> None:

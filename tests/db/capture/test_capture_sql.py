@@ -26,7 +26,9 @@ def test_checkout_sets_search_path_and_branch(session: Conn) -> None:
     assert path == (f"{schema}, pggit",)
     assert session.execute("SHOW search_path").fetchone() == (f"{schema}, pggit",)
     assert session.execute("SELECT pggit.current_branch()").fetchone() == ("agent/claude-auth",)
-    assert session.execute("SELECT current_setting('pggit.branch')").fetchone() == ("agent/claude-auth",)
+    # The branch is the session's row in pggit.sessions: a setting the session sets changes nothing.
+    session.execute("SET pggit.branch = ''")
+    assert session.execute("SELECT pggit.current_branch()").fetchone() == ("agent/claude-auth",)
     # Unqualified names now resolve to the branch's copy.
     assert session.execute(WHERE_IS_USERS).fetchone() == (schema,)
     session.execute("SELECT pggit.checkout('main')")
@@ -89,8 +91,10 @@ def test_capture_one_row_per_command_not_per_object(session: Conn) -> None:
 def test_multi_statement_query_string_is_recorded_once(session: Conn) -> None:
     make_branch(session, "agent/multi")
     session.execute("SELECT pggit.checkout('agent/multi')")
-    text = "ALTER TABLE users ADD COLUMN a int; CREATE INDEX users_a_idx ON users (a); ALTER TABLE users DROP COLUMN a"
-    session.execute(text)
+    session.execute("ALTER TABLE users ADD COLUMN a int; CREATE INDEX users_a_idx ON users (a); ALTER TABLE users "
+                    "DROP COLUMN a")
+    text = ("ALTER TABLE users ADD COLUMN a int;\nCREATE INDEX users_a_idx ON users (a);\n"
+            "ALTER TABLE users DROP COLUMN a")
     rows = uncommitted(session, "agent/multi")
     assert [r[0] for r in rows] == ["ALTER TABLE", "CREATE INDEX", "ALTER TABLE"]
     assert all(r[3] == text for r in rows)
@@ -221,31 +225,26 @@ def test_main_session_may_change_main_and_is_captured_on_main(session: Conn) -> 
     assert [r[0] for r in uncommitted(session, "main")] == ["ALTER TABLE"]
 
 
-def test_internal_setting_bypasses_guard(main_db: str) -> None:
+def test_settings_a_session_sets_change_nothing(main_db: str) -> None:
+    """pggit.internal, pggit.branch and pggit.statement were once trusted: now none of them turns the guard
+    off, hides DDL from capture, or changes the text recorded for a merge."""
     with psycopg.connect(main_db) as conn:
         make_branch(conn, "agent/internal")
         conn.commit()
         conn.execute("SELECT pggit.checkout('agent/internal')")
         conn.commit()
-        before = log_count(conn)
-        # 'on': no guard, no capture (pggit's own copies and drops).
-        conn.execute("SELECT set_config('pggit.internal', 'on', true)")
-        conn.execute("ALTER TABLE public.users ADD COLUMN internal_on int")
+        for setting, value in (("pggit.internal", "on"), ("pggit.internal", "capture"), ("pggit.branch", "")):
+            conn.execute("SELECT set_config(%s, %s, true)", (setting, value))
+            with pytest.raises(psycopg.Error) as info:
+                conn.execute("ALTER TABLE public.users ADD COLUMN sneaky int")
+            assert info.value.sqlstate == "PGG50", setting
+            conn.rollback()
+        conn.execute("SELECT set_config('pggit.statement', 'ALTER ROLE postgres NOLOGIN', true)")
+        conn.execute("ALTER TABLE users ADD COLUMN on_branch int")
         conn.commit()
-        assert log_count(conn) == before
-        # The setting was transaction-local: the guard is back.
-        with pytest.raises(psycopg.Error) as info:
-            conn.execute("ALTER TABLE public.users ADD COLUMN again int")
-        assert info.value.sqlstate == "PGG50"
-        conn.rollback()
-        # 'capture': no guard, captured by schema, with the statement text pggit.statement names.
-        conn.execute("SELECT set_config('pggit.internal', 'capture', true)")
-        conn.execute("SELECT set_config('pggit.statement', 'ALTER TABLE users ADD COLUMN merged int', true)")
-        conn.execute("ALTER TABLE public.users ADD COLUMN merged int")
-        conn.commit()
-        rows = conn.execute("SELECT statement FROM pggit.uncommitted('main') ORDER BY id").fetchall()
-        assert rows[-1] == ("ALTER TABLE users ADD COLUMN merged int",)
-        assert {"internal_on", "merged"} <= set(columns(conn, "public", "users"))
+        rows = conn.execute("SELECT statement FROM pggit.uncommitted('agent/internal') ORDER BY id").fetchall()
+        assert rows == [("ALTER TABLE users ADD COLUMN on_branch int",)]
+        assert "sneaky" not in columns(conn, "public", "users")
 
 
 def test_two_sessions_on_different_branches_are_isolated(connect: Callable[[], Conn]) -> None:
@@ -297,23 +296,22 @@ def test_branch_in_use_tracks_live_sessions(connect: Callable[[], Conn]) -> None
     assert watcher.execute("SELECT count(*) FROM pggit.sessions WHERE pid = %s", (pid,)).fetchone() == (0,)
 
 
-def test_non_superuser_role_is_captured_and_guarded(session: Conn) -> None:
-    make_branch(session, "agent/role")
-    schema = physical_schema(session, "agent/role")
-    session.execute("CREATE ROLE capture_agent")
-    session.execute(f'GRANT USAGE, CREATE ON SCHEMA "{schema}", public TO capture_agent')
-    session.execute(f'ALTER TABLE "{schema}".users OWNER TO capture_agent')
-    session.execute("SET ROLE capture_agent")
+def test_agent_role_is_captured_and_guarded(session: Conn) -> None:
+    info = session.execute("SELECT pggit.add_agent('capture-agent')").fetchone()
+    assert info is not None
+    session.execute("SELECT pggit.create_branch('agent/role', owner => 'capture-agent')")
+    session.execute('SET ROLE "capture-agent"')
     session.execute("SELECT pggit.checkout('agent/role')")
     session.execute("ALTER TABLE users ADD COLUMN by_agent int")
     with pytest.raises(psycopg.Error) as info:
         session.execute("CREATE TABLE public.not_mine (id int)")
-    assert info.value.sqlstate == "PGG50"
-    assert uncommitted(session, "agent/role")[-1][4] == "capture_agent"
+    assert info.value.sqlstate == "42501"  # no CREATE on main's schema: PostgreSQL itself refuses
+    assert uncommitted(session, "agent/role")[-1][4] == "capture-agent"
     commit_id = session.execute("SELECT pggit.commit('by the agent')").fetchone()
     assert commit_id is not None
-    assert session.execute("SELECT author FROM pggit.log('agent/role', 1)").fetchone() == ("capture_agent",)
+    assert session.execute("SELECT author FROM pggit.log('agent/role', 1)").fetchone() == ("capture-agent",)
     session.execute("RESET ROLE")
+    session.execute("SELECT pggit.remove_agent('capture-agent', force => true)")
 
 
 def test_temp_and_untracked_schemas_are_not_captured(session: Conn) -> None:
@@ -344,7 +342,7 @@ def test_capture_sql_is_idempotent(session: Conn) -> None:
     text = (install.sql_dir() / "capture.sql").read_text()
     for _ in range(2):
         with session.transaction():
-            session.execute("SELECT set_config('pggit.internal', 'on', true)")
+            session.execute("SELECT pggit._op_begin(0, 'install')")  # as `pggit init` runs it
             session.execute(text.encode())
     assert log_count(session) == before
     triggers = session.execute(
@@ -365,8 +363,6 @@ def test_log_of_a_deleted_branch_and_commit_on_it(connect: Callable[[], Conn]) -
     # Its history stays readable.
     assert admin.execute("SELECT commit_id, message FROM pggit.log('agent/short-lived')").fetchall() == [
         (made[0] if made else None, "scratch table")]
-    # A session whose branch was deleted under it cannot commit there.
+    # A session whose branch was deleted under it is back on main; no setting puts it on the deleted branch.
     agent.execute("SET pggit.branch = 'agent/short-lived'")
-    with pytest.raises(psycopg.Error) as info:
-        agent.execute("SELECT pggit.commit('too late')")
-    assert info.value.sqlstate == "PGG40"
+    assert agent.execute("SELECT pggit.current_branch()").fetchone() == ("main",)

@@ -114,11 +114,13 @@ def test_target_changed_during_apply_is_reported_stale(users_db: Conn, db: str) 
         thread = run_in_thread(db, "agent/a", outcome)
         wait_until(conn, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
                          " AND query LIKE %s", ("%pggit.merge%",), 1)
-        # main changes while the merge waits mid-apply, from a session that bypasses capture (DDL that is
-        # captured would itself wait: capture's row in ddl_log references main's row, which the merge holds)
+        # main changes while the merge waits mid-apply, from a superuser session that switches capture off
+        # (DDL that is captured would itself wait: capture's row in ddl_log references main's row, which the
+        # merge holds; no setting a session sets switches capture off)
         with psycopg.connect(db) as sneaky:
-            sneaky.execute("SELECT set_config('pggit.internal', 'on', true)")
+            sneaky.execute("ALTER EVENT TRIGGER pggit_capture_ddl DISABLE")
             sneaky.execute("CREATE TABLE sneaky (id int)")
+            sneaky.execute("ALTER EVENT TRIGGER pggit_capture_ddl ENABLE ALWAYS")
             sneaky.commit()
         blocker.rollback()
         thread.join()
@@ -130,3 +132,5 @@ def test_target_changed_during_apply_is_reported_stale(users_db: Conn, db: str) 
     assert "oauth_provider" not in objects["table:public.users"]["columns"]
     retry = merge(conn, "agent/a")
     assert retry["result"] == "merged"
+    # the table made with capture off became main's own commit by 'outside pggit', not part of the merge
+    assert retry["drift"]["main"] == ["table:public.sneaky"]

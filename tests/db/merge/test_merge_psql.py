@@ -99,7 +99,7 @@ def test_pattern_3_review_then_merge(db: str) -> None:
     psql(db, "-f", "-", stdin=SETUP)
     done = psql(db, "-f", "-", stdin=PATTERN_3)
     assert "table:public.users" in done.stdout  # the diff row
-    assert "ALTER TABLE users ADD COLUMN oauth_provider TEXT;" in done.stdout  # the log's statements
+    assert "ALTER TABLE users ADD COLUMN oauth_provider TEXT" in done.stdout  # the log's statements
     assert '"result": "merged"' in done.stdout
     with psycopg.connect(db, autocommit=True) as conn:
         assert "oauth_provider" in columns(conn, "users")

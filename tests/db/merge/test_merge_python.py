@@ -60,10 +60,10 @@ def test_client_failed_merge_raises_and_is_recorded(users_db: Conn) -> None:
     client = PgGitClient(users_db)
     make_email_conflict(users_db)
     conflict_id = client.merge("agent/a").conflicts[0].id
-    client.resolve_conflict(conflict_id, "custom", "CREATE TABLE audit_extra (id int)")
-    users_db.execute("CREATE TABLE audit_extra (id int)")
+    client.resolve_conflict(conflict_id, "custom", "CREATE INDEX users_audit ON users (email)")
+    users_db.execute("CREATE TABLE users_audit (id int)")  # main changes after the resolution was checked
     before = snapshot(users_db)
-    with pytest.raises(MergeError, match="audit_extra") as failed:
+    with pytest.raises(MergeError, match="users_audit") as failed:
         client.merge("agent/a")
     assert failed.value.code == "PG090"
     assert snapshot(users_db) == before

@@ -165,14 +165,14 @@ def test_failed_merge_is_recorded_and_rolled_back(users_db: Conn) -> None:
     on_branch(conn, "agent/a", "ALTER TABLE users ALTER COLUMN email TYPE varchar(320)")
     conn.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(100)")
     conflict_id = merge(conn, "agent/a")["conflicts"][0]["id"]
-    conn.execute("SELECT pggit.resolve_conflict(%s, 'custom',"
-                 " 'ALTER TABLE users ALTER COLUMN email TYPE varchar(500); CREATE TABLE audit_extra (id int)')",
-                 (conflict_id,))
-    conn.execute("CREATE TABLE audit_extra (id int)")  # main changes after the resolution was checked
+    conn.execute("SELECT pggit.resolve_conflict(%s, 'custom', %s)",
+                 (conflict_id, "ALTER TABLE users ALTER COLUMN email TYPE varchar(500); "
+                               "CREATE INDEX users_audit ON users (email)"))
+    conn.execute("CREATE TABLE users_audit (id int)")  # main changes after the resolution was checked
     before = snapshot(conn)
     failed = merge(conn, "agent/a")
     assert failed["result"] == "failed" and failed["code"] == "PGG90" and not failed["applied"]
-    assert "audit_extra" in failed["error"]
+    assert "users_audit" in failed["error"]
     assert snapshot(conn) == before
     row = conn.execute("SELECT result, error IS NOT NULL, statements_applied FROM pggit.merges WHERE id = %s",
                        (failed["merge_id"],)).fetchone()
