@@ -133,7 +133,8 @@ def agent_change_flow(
 
     intents.start_work(target, intent.id)
     work_done = work.apply_changes(target, intent.id, list(schema_changes), f"{agent_id}: {feature_name}")
-    logger.info("committed %s statements on %s", work_done.statements_applied, work_done.branch_name)
+    logger.info("committed %s statements on %s as role %s", work_done.statements_applied, work_done.branch_name,
+                work_done.role)
 
     preview = work.preview_merge(target, intent.id, auto_resolve)
     if preview.conflicts and resolver != "none":

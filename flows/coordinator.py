@@ -60,7 +60,8 @@ def _run_agent(target: str, intent: IntentView, statements: list[str], auto_reso
                              hint="the demo merges in dependency order; this should not happen")
     intents.start_work(target, intent.id)
     done = work.apply_changes(target, intent.id, statements, f"{intent.agent_id}: {intent.feature_name}")
-    logger.info("%s committed %s statements on %s", intent.agent_id, done.statements_applied, done.branch_name)
+    logger.info("%s committed %s statements on %s, connected as its own role %s", intent.agent_id,
+                done.statements_applied, done.branch_name, done.role)
     preview = work.preview_merge(target, intent.id, auto_resolve)
     if preview.conflicts and resolver != "none":
         work.resolve_with_llm(target, intent.id, resolver)

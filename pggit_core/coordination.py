@@ -193,7 +193,7 @@ class IntentRegistry:
         intent_id = intent.id
         warnings: list[str] = list(footprint.warnings)
         if self.create_branches:
-            branch = self._allocate_branch(branch, intent_id, seen.branch_taken)
+            branch = self._allocate_branch(branch, intent_id, seen.branch_taken, agent_id)
             if self.dry_run:
                 report = store.dry_run(conn, branch, footprint)
                 extra = fp.DryRunReport(
@@ -211,11 +211,11 @@ class IntentRegistry:
                            conflicts=[_conflict_value(f, agent_id=agent_id, feature_name=feature_name,
                                                       intent_id=None) for f in findings])
 
-    def _allocate_branch(self, wanted: str, intent_id: int, taken: bool) -> str:
+    def _allocate_branch(self, wanted: str, intent_id: int, taken: bool, agent_id: str) -> str:
         name = f"{wanted}-{intent_id}" if taken else wanted
         if name != wanted:
             store.set_branch_name(self.conn, intent_id, name)
-        store.create_branch(self.conn, name, self.base_branch)
+        store.create_branch(self.conn, name, self.base_branch, agent_id)
         return name
 
     # ------------------------------------------------------------------------------------------ reading

@@ -7,11 +7,14 @@ import hashlib
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,6 +23,12 @@ from pggit_core.errors import ConfigError, ServerError
 SERVER_USER_FALLBACK = "pggit"
 DEFAULT_DATABASE = "pggit"
 SUPERUSER = "postgres"
+# Every connection to the embedded server authenticates with a password (SCRAM), over 127.0.0.1 only: an
+# agent given its own role's DSN cannot become the superuser by editing the user name.
+HBA = ("# pggit: the embedded server. Passwords (SCRAM) for every role, TCP on 127.0.0.1 only.\n"
+       "host all all 127.0.0.1/32 scram-sha-256\n"
+       "host all all ::1/128 scram-sha-256\n")
+REPAIR_HBA = "# pggit: a moment of repair (the superuser's password is being set)\nhost all postgres 127.0.0.1/32 trust\n"
 
 
 @dataclass(frozen=True)
@@ -32,13 +41,15 @@ class ServerInfo:
     pid: int
     os_user: str | None
     database: str = DEFAULT_DATABASE
+    password: str | None = None
 
     @property
     def dsn(self) -> str:
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{self.database}"
+        return self.dsn_for(self.database)
 
     def dsn_for(self, database: str) -> str:
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+        secret = f":{self.password}" if self.password else ""
+        return f"postgresql://{SUPERUSER}{secret}@127.0.0.1:{self.port}/{database}"
 
 
 def find_bin_dir() -> Path:
@@ -129,6 +140,40 @@ class EmbeddedServer:
     def log_file(self) -> Path:
         return self.home / "postgres.log"
 
+    @property
+    def port_file(self) -> Path:
+        """The port the server last listened on."""
+        return self.home / "port"
+
+    def _last_port(self) -> int | None:
+        try:
+            value = int(self.port_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return value if 0 < value < 65536 else None
+
+    @property
+    def password_file(self) -> Path:
+        """The superuser's password (readable by this OS user only)."""
+        return self.home / "superuser.password"
+
+    def _password(self) -> str:
+        """The superuser's password, made on first use."""
+        try:
+            value = self.password_file.read_text().strip()
+            if value:
+                return value
+        except FileNotFoundError:
+            pass
+        self.home.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_hex(24)
+        tmp = self.password_file.with_suffix(".tmp")
+        tmp.touch(mode=0o600)
+        tmp.chmod(0o600)
+        tmp.write_text(value + "\n")
+        tmp.replace(self.password_file)
+        return value
+
     def _data_dir(self, user: str | None) -> Path:
         """``home/pg``, or a mirror under /var/tmp when the server's OS user cannot reach ``home``."""
         local = self.home / "pg"
@@ -152,6 +197,8 @@ class EmbeddedServer:
     def _write_state(self, info: ServerInfo) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         tmp = self.state_file.with_suffix(".tmp")
+        tmp.touch(mode=0o600)
+        tmp.chmod(0o600)
         tmp.write_text(json.dumps(asdict(info), indent=2))
         tmp.replace(self.state_file)
 
@@ -162,6 +209,8 @@ class EmbeddedServer:
         if info is None:
             return None
         if _pid_alive(info.pid) and _accepts(info.port):
+            if info.password is None and self.password_file.exists():
+                info = ServerInfo(**{**asdict(info), "password": self._password()})
             return info
         return None
 
@@ -175,11 +224,14 @@ class EmbeddedServer:
         data_dir = self._data_dir(user)
         self.home.mkdir(parents=True, exist_ok=True)
         self._reap(data_dir)
-        self._ensure_initialized(bin_dir, data_dir, user)
+        password = self._password()
+        self._ensure_initialized(bin_dir, data_dir, user, password)
         port = self._choose_port()
         pid = self._launch(bin_dir, data_dir, user, port)
-        info = ServerInfo(str(data_dir), str(bin_dir), port, pid, user)
+        info = ServerInfo(str(data_dir), str(bin_dir), port, pid, user, password=password)
+        self._ensure_password_auth(info)
         self._write_state(info)
+        self.port_file.write_text(f"{port}\n")
         self._ensure_database(info)
         return info
 
@@ -210,6 +262,8 @@ class EmbeddedServer:
         data_dir = Path(info.data_dir) if info else self.home / "pg"
         shutil.rmtree(data_dir, ignore_errors=True)
         self.log_file.unlink(missing_ok=True)
+        self.password_file.unlink(missing_ok=True)
+        self.port_file.unlink(missing_ok=True)
         with contextlib.suppress(OSError):  # other things (a demo's files) may live in home: keep it then
             self.home.rmdir()
 
@@ -228,7 +282,7 @@ class EmbeddedServer:
             _wait_gone(pid, 30)
         pidfile.unlink(missing_ok=True)
 
-    def _ensure_initialized(self, bin_dir: Path, data_dir: Path, user: str | None) -> None:
+    def _ensure_initialized(self, bin_dir: Path, data_dir: Path, user: str | None, password: str) -> None:
         if (data_dir / "PG_VERSION").exists():
             return
         if data_dir.exists() and any(data_dir.iterdir()):
@@ -245,15 +299,26 @@ class EmbeddedServer:
                     break
                 if parent.stat().st_uid == 0 and str(parent).startswith("/var/tmp/pggit"):
                     parent.chmod(0o755)
-        argv = [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust",
-                "-E", "UTF8", "--locale=C.UTF-8"]
-        if self.fast:
-            argv.append("--no-sync")
-        result = subprocess.run(_as_user(user, argv), capture_output=True, text=True)
+        # initdb reads the password from a file the server's OS user can read; it is removed right after
+        with tempfile.NamedTemporaryFile("w", prefix="pggit-pw-", dir=data_dir.parent, delete=False) as pwfile:
+            pwfile.write(password + "\n")
+        pw_path = Path(pwfile.name)
+        try:
+            pw_path.chmod(0o600)
+            if user is not None:
+                shutil.chown(pw_path, user, user)
+            argv = [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth=scram-sha-256",
+                    f"--pwfile={pw_path}", "-E", "UTF8", "--locale=C.UTF-8"]
+            if self.fast:
+                argv.append("--no-sync")
+            result = subprocess.run(_as_user(user, argv), capture_output=True, text=True)
+        finally:
+            pw_path.unlink(missing_ok=True)
         if result.returncode != 0:
             shutil.rmtree(data_dir, ignore_errors=True)
             raise ServerError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}",
                               hint="check disk space and permissions of the data folder")
+        _write_hba(data_dir, user, HBA)
 
     def _choose_port(self) -> int:
         if self.fixed_port is not None:
@@ -264,6 +329,10 @@ class EmbeddedServer:
         previous = self.read_state()
         if previous is not None and _port_free(previous.port):
             return previous.port
+        # the port of the last run, so that the DSNs given out (agents' too) keep working after a stop
+        last = self._last_port()
+        if last is not None and _port_free(last):
+            return last
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind(("127.0.0.1", 0))
             return int(sock.getsockname()[1])
@@ -286,6 +355,44 @@ class EmbeddedServer:
         pid = int((data_dir / "postmaster.pid").read_text().splitlines()[0])
         return pid
 
+    def _ensure_password_auth(self, info: ServerInfo) -> None:
+        """Every role authenticates with a password. A data folder made before pggit did so (trust), or whose
+        superuser password no longer matches the password file, is repaired: for a moment only the superuser
+        may connect, without a password, from 127.0.0.1, while its password is set."""
+        import psycopg
+        from psycopg import sql
+
+        hba = Path(info.data_dir) / "pg_hba.conf"
+        if hba.exists() and hba.read_text() == HBA and _connects(info.dsn_for("postgres")) is None:
+            return
+        trusted = f"postgresql://{SUPERUSER}@127.0.0.1:{info.port}/postgres"
+        _write_hba(Path(info.data_dir), info.os_user, REPAIR_HBA)
+        try:
+            self._reload(info, lambda: _connects(trusted) is None)
+            with psycopg.connect(trusted, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(sql.SQL("ALTER ROLE {} WITH PASSWORD {}").format(
+                    sql.Identifier(SUPERUSER), sql.Literal(info.password)))
+        finally:
+            _write_hba(Path(info.data_dir), info.os_user, HBA)
+            self._reload(info, lambda: _connects(trusted) is not None)
+        problem = _connects(info.dsn_for("postgres"))
+        if problem is not None:
+            raise ServerError(f"the embedded server does not accept its superuser's password: {problem}",
+                              hint=f"see {self.log_file}; `pggit db reset` starts over with fresh data")
+
+    def _reload(self, info: ServerInfo, applied: Callable[[], bool]) -> None:
+        """Make the server re-read pg_hba.conf and wait until ``applied`` says it did (it does so asynchronously)."""
+        result = subprocess.run(_as_user(info.os_user, [str(Path(info.bin_dir) / "pg_ctl"), "reload", "-D",
+                                                        info.data_dir]), capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ServerError(f"pg_ctl reload failed: {result.stderr.strip()}", hint=f"see {self.log_file}")
+        deadline = time.monotonic() + 30
+        while not applied():
+            if time.monotonic() > deadline:
+                raise ServerError("the embedded server did not apply its new pg_hba.conf within 30 s",
+                                  hint=f"see {self.log_file}")
+            time.sleep(0.02)
+
     def _ensure_database(self, info: ServerInfo) -> None:
         import psycopg
 
@@ -295,6 +402,25 @@ class EmbeddedServer:
                 from psycopg import sql
 
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(info.database)))
+
+
+def _connects(dsn: str) -> str | None:
+    """None when a connection with ``dsn`` succeeds, else why it failed."""
+    import psycopg
+
+    try:
+        psycopg.connect(dsn, connect_timeout=10).close()
+    except psycopg.OperationalError as exc:
+        return str(exc).strip() or type(exc).__name__
+    return None
+
+
+def _write_hba(data_dir: Path, user: str | None, text: str) -> None:
+    path = data_dir / "pg_hba.conf"
+    path.write_text(text)
+    path.chmod(0o600)
+    if user is not None:
+        shutil.chown(path, user, user)
 
 
 def _pid_alive(pid: int) -> bool:

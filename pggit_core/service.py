@@ -13,7 +13,7 @@ import psycopg
 from psycopg import sql
 from pydantic import BaseModel, ConfigDict
 
-from pggit_core import diff, install, merge, resolution
+from pggit_core import agents, diff, install, merge, resolution
 from pggit_core.advisor import AnthropicResolver, ConflictResolver
 from pggit_core.client import PgGitClient
 from pggit_core.connect import connection, resolve_dsn, with_database
@@ -110,12 +110,13 @@ class GateReport(_Frozen):
 
 
 class WorkResult(_Frozen):
-    """The agent's statements ran on its branch and were committed."""
+    """The agent's statements ran on its branch and were committed, by the role named."""
 
     intent_id: int
     branch_name: str
     commit_id: int | None
     statements_applied: int
+    role: str = ""
 
 
 class MergeConflictView(_Frozen):
@@ -281,6 +282,20 @@ def _drop_branch(conn: Conn, name: str) -> bool:
     return True
 
 
+def agent_target(target: str, agent_id: str) -> str:
+    """What an agent's own work connects with: its own role (pggit_core/agents.py), so that its branch and
+    everything in it is its own and PostgreSQL keeps it off main. ``target`` is the flow's DSN (or
+    ``block:<name>``): a superuser's is turned into the agent's login (the role is added when missing); a DSN of
+    the agent itself, or of a merger that is no superuser, does the agent's work as it is."""
+    admin = dsn_of(target)
+    with connection(admin) as conn:
+        row = conn.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    assert row is not None
+    if str(row[0]) == agent_id or not bool(row[1]):
+        return target
+    return agents.login_dsn(admin, agent_id)
+
+
 # --- the service ---------------------------------------------------------------------------------------
 
 
@@ -296,8 +311,9 @@ def resolve_target(dsn: str | None) -> str:
 def register_intent(dsn: str, agent_id: str, feature_name: str, schema_changes: Sequence[str],
                     tables_affected: Sequence[str], risk_level: str, *, flow_run_id: str | None = None,
                     description: str | None = None) -> Registration:
-    """Register the intent (its branch is created, its conflicts detected) and record the flow run driving it."""
-    with _db(dsn) as conn:
+    """Register the intent (its branch is created, its conflicts detected) and record the flow run driving it.
+    The agent registers as itself (its own role: `agent_target`)."""
+    with _db(agent_target(dsn, agent_id)) as conn:
         registry = IntentRegistry(conn)
         intent = registry.register(agent_id, feature_name, list(schema_changes), list(tables_affected),
                                    RiskLevel(risk_level), description=description)
@@ -375,8 +391,8 @@ def wait_for_gate(dsn: str, intent_id: int, *, timeout_seconds: float, poll_seco
 
 def start_work(dsn: str, intent_id: int) -> IntentView:
     """Mark the intent in progress; a branch without commits of its own is recreated from the current main,
-    so work that waited at the gate starts from what its blockers merged."""
-    with _db(dsn) as conn:
+    so work that waited at the gate starts from what its blockers merged. As the agent's own role."""
+    with _db(agent_target(dsn, _agent_of(dsn, intent_id))) as conn:
         registry = IntentRegistry(conn)
         intent = registry.get(intent_id)
         if _stale_and_untouched(conn, intent.branch_name):
@@ -385,6 +401,11 @@ def start_work(dsn: str, intent_id: int) -> IntentView:
                 conn.execute("SELECT pggit.create_branch(%s, %s)", (intent.branch_name, MAIN))
         moved = registry.mark_in_progress(intent_id, "work started on its branch")
         return _view(conn, moved)
+
+
+def _agent_of(dsn: str, intent_id: int) -> str:
+    with _db(dsn) as conn:
+        return IntentRegistry(conn).get(intent_id).agent_id
 
 
 def _stale_and_untouched(conn: Conn, branch: str) -> bool:
@@ -401,8 +422,9 @@ def _stale_and_untouched(conn: Conn, branch: str) -> bool:
 
 def apply_changes(dsn: str, intent_id: int, statements: Sequence[str], message: str) -> WorkResult:
     """Run the statements on the intent's branch in one transaction, commit them, mark the intent completed.
-    A failing statement raises InvalidSQL with PostgreSQL's message; the branch is left unchanged."""
-    with _db(dsn) as conn:
+    A failing statement raises InvalidSQL with PostgreSQL's message; the branch is left unchanged. As the agent's
+    own role: what it runs cannot touch main or another agent's branch."""
+    with _db(agent_target(dsn, _agent_of(dsn, intent_id))) as conn:
         registry = IntentRegistry(conn)
         intent = registry.get(intent_id)
         client = PgGitClient(conn)
@@ -426,8 +448,9 @@ def apply_changes(dsn: str, intent_id: int, statements: Sequence[str], message: 
                 client.checkout(MAIN)
         done = registry.mark_completed(intent_id, f"{len(statements)} statements committed (commit "
                                                   f"{commit.commit_id})")
+        role = conn.execute("SELECT current_user").fetchone()
         return WorkResult(intent_id=intent_id, branch_name=done.branch_name, commit_id=commit.commit_id,
-                          statements_applied=len(statements))
+                          statements_applied=len(statements), role=str(role[0]) if role else "")
 
 
 def review_packet(dsn: str, intent_id: int) -> ReviewPacket:

@@ -604,8 +604,9 @@ BEGIN
     drift := '{}';
     uncommitted := EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = p_branch AND l.commit_id IS NULL);
     IF head IS NULL THEN
-        head := pggit._record_commit(p_branch, CASE WHEN always OR uncommitted THEN label ELSE format('Initial state of %s', b.name) END,
-                                     coalesce(author, pggit._invoker()), live);
+        head := CASE WHEN always OR uncommitted
+                     THEN pggit._record_commit(p_branch, label, coalesce(author, pggit._invoker()), live)
+                     ELSE pggit._record_commit(p_branch, format('Initial state of %s', b.name), 'pggit', live) END;
         fresh := true;
         RETURN;
     END IF;

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from pggit_core import install
-from pggit_core.cli import branch, coordinate, db, merge, migrate, serve
+from pggit_core.cli import agent, branch, coordinate, db, merge, migrate, serve
 from pggit_core.cli.output import Format, console, print_json, print_table
 from pggit_core.connect import connection, redact, resolve_dsn
 from pggit_core.server import EmbeddedServer
@@ -20,7 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
-for face in (branch, merge, coordinate, migrate, serve):
+for face in (agent, branch, merge, coordinate, migrate, serve):
     face.register(app)
 
 DsnOption = Annotated[

@@ -97,6 +97,9 @@ def register(app: typer.Typer) -> None:
         console.print("\n[bold]Coordinator demo finished[/]")
         for intent in result.intents:
             console.print(f"  intent {intent.id}: {intent.agent_id} / {intent.feature_name} -> {intent.status}")
+        console.print("  each agent worked as its own PostgreSQL role (not a superuser): "
+                      + ", ".join(i.agent_id for i in result.intents) + "; main changed only through the merges",
+                      soft_wrap=True, highlight=False)
         console.print(f"  conflicts found at registration and resolved: {list(result.conflicts_resolved)}")
         console.print(f"  merges into main, in dependency order: {list(result.merge_ids)}")
         if result.migration is not None:

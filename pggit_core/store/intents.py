@@ -157,7 +157,7 @@ def record(conn: Conn, *, agent_id: str, feature_name: str, description: str, br
     return Intent(**row["intent"], conflicts=conflicts)
 
 
-def _call(conn: Conn, query: str, params: Sequence[object]) -> None:
+def _call(conn: Conn, query: str, params: Sequence[object] | dict[str, object]) -> None:
     try:
         conn.execute(query, params)
     except psycopg.Error as exc:
@@ -273,9 +273,11 @@ def events(conn: Conn, intent_id: int) -> list[dict[str, Any]]:
                            "WHERE intent_id = %s ORDER BY id", (intent_id,)).fetchall()
 
 
-def create_branch(conn: Conn, name: str, base: str) -> None:
-    """The intent's branch (pggit.create_branch: a real copy of ``base``'s schemas)."""
-    conn.execute("SELECT pggit.create_branch(%s, %s)", (name, base))
+def create_branch(conn: Conn, name: str, base: str, agent_id: str) -> None:
+    """The intent's branch (pggit.create_branch: a real copy of ``base``'s schemas). It belongs to the agent's
+    role when the agent has one (a merger registering for it makes it so), else to whoever registers."""
+    _call(conn, "SELECT pggit.create_branch(%(name)s, %(base)s, owner => CASE WHEN pggit._is_agent(%(agent)s) "
+                "AND %(agent)s <> pggit._invoker() THEN %(agent)s END)", {"name": name, "base": base, "agent": agent_id})
 
 
 def dry_run(conn: Conn, branch: str, footprint: Footprint) -> dict[str, Any]:

@@ -103,12 +103,13 @@ def test_non_superuser_is_told_what_init_needs(admin_dsn: str, empty_db: str) ->
 
     with psycopg.connect(admin_dsn, autocommit=True) as admin:
         admin.execute("DROP ROLE IF EXISTS pggit_plain_user")
-        admin.execute("CREATE ROLE pggit_plain_user LOGIN")
+        admin.execute("CREATE ROLE pggit_plain_user LOGIN PASSWORD 'plain-user-password'")
         name = psycopg.conninfo.conninfo_to_dict(empty_db)["dbname"]
         admin.execute(psycopg.sql.SQL("ALTER DATABASE {} OWNER TO pggit_plain_user").format(
             psycopg.sql.Identifier(str(name))))
     params = psycopg.conninfo.conninfo_to_dict(with_database(admin_dsn, str(name)))
     params["user"] = "pggit_plain_user"
+    params["password"] = "plain-user-password"
     dsn = psycopg.conninfo.make_conninfo("", **{k: v for k, v in params.items() if v is not None})
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:

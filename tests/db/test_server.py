@@ -133,3 +133,27 @@ def test_db_commands(home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest
     assert (home / "pg" / "PG_VERSION").exists()
     assert main(["db", "reset", "--yes"]) == 0
     assert not (home / "pg").exists()
+
+
+def test_every_role_needs_its_password(home: Path) -> None:
+    """The embedded server authenticates every role with a password: an agent that puts the superuser's name in
+    its own DSN is not let in; a data folder from before passwords (trust) is repaired on start."""
+    from pggit_core import agents, install
+
+    server = EmbeddedServer(home, fast=True)
+    info = server.start()
+    with psycopg.connect(info.dsn, autocommit=True) as conn:
+        install.install(conn)
+        login = agents.add(conn, "curious", admin_dsn=info.dsn)
+    assert _query(login.dsn) == "pggit"
+    for forged in (login.dsn.replace("curious:", "postgres:"), f"postgresql://postgres@127.0.0.1:{info.port}/pggit"):
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed|no password"):
+            psycopg.connect(forged, connect_timeout=5).close()
+    # an old data folder: trust for everyone, no superuser password
+    (Path(info.data_dir) / "pg_hba.conf").write_text("host all all 127.0.0.1/32 trust\n")
+    server.stop()
+    again = server.start()
+    assert _query(again.dsn) == "pggit"
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(f"postgresql://postgres@127.0.0.1:{again.port}/pggit", connect_timeout=5).close()
+    assert (home / "superuser.password").stat().st_mode & 0o077 == 0

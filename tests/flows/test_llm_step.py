@@ -104,6 +104,13 @@ def test_the_llm_resolves_a_warning_conflict_and_the_merge_completes(db: str, mi
             time.sleep(0.05)
         assert physical is not None
         blocker.execute(sql.SQL("LOCK TABLE {}.users IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(physical)))
+        # main moves only once the search agent started work on the branch it has (so start_work does not see a
+        # stale branch and make it again): its DDL then waits for the lock, and runs on the stale branch
+        with psycopg.connect(db, autocommit=True) as watcher:
+            while watcher.execute("SELECT status FROM pggit.intents WHERE agent_id = 'local-llm-search'"
+                                  ).fetchone() != ("in_progress",):
+                assert time.monotonic() < deadline, "the search agent never started work"
+                time.sleep(0.05)
         assert service.merge_intent(db, oauth.id, auto_resolve=False).merged
         service.finish_intent(db, oauth.id)
         blocker.commit()  # the search agent's DDL now runs on its (stale) branch

@@ -19,7 +19,8 @@ def _env(dsn: str) -> dict[str, str]:
     info = psycopg.conninfo.conninfo_to_dict(dsn)
     env = dict(os.environ, PGGIT_DSN=dsn, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     env.update({"PGHOST": str(info.get("host", "")), "PGPORT": str(info.get("port", "")),
-                "PGUSER": str(info.get("user", "")), "PGDATABASE": str(info.get("dbname", ""))})
+                "PGUSER": str(info.get("user", "")), "PGDATABASE": str(info.get("dbname", "")),
+                "PGPASSWORD": str(info.get("password", "") or "")})
     return env
 
 

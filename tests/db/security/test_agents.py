@@ -1,0 +1,119 @@
+"""`pggit agent add|list|remove` and pggit.add_agent: non-superuser login roles, idempotent, with clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+
+from pggit_core import agents
+from pggit_core.cli import main
+from pggit_core.errors import InvalidName, PermissionDenied
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_add_prints_a_dsn_that_connects_as_a_plain_role(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "agent", "add", "claude-payments", "--dsn", db, "--format", "json")
+    assert code == 0, err
+    made = json.loads(out)
+    assert made["name"] == "claude-payments" and made["merger"] is False
+    with psycopg.connect(made["dsn"], autocommit=True) as conn:
+        row = conn.execute("SELECT current_user, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, "
+                           "pg_has_role(current_user, 'pggit_agent', 'MEMBER') FROM pg_roles "
+                           "WHERE rolname = current_user").fetchone()
+        assert row == ("claude-payments", False, False, False, False, True)
+        assert conn.execute("SELECT pggit.current_branch()").fetchone() == ("main",)
+    # again: the same role, the same working DSN
+    code, out, _ = run(capsys, "agent", "add", "claude-payments", "--dsn", db, "--format", "json")
+    again = json.loads(out)
+    assert code == 0 and again["dsn"] == made["dsn"] and again["created"] is False
+    code, out, _ = run(capsys, "agent", "list", "--dsn", db, "--format", "json")
+    assert code == 0 and [a["name"] for a in json.loads(out)] == ["claude-payments"]
+    code, out, _ = run(capsys, "agent", "remove", "claude-payments", "--dsn", db, "--format", "json")
+    assert code == 0
+    with psycopg.connect(db, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'claude-payments'").fetchone() == (0,)
+
+
+def test_new_password_turns_the_old_dsn_off(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        first = agents.add(conn, "rotating", admin_dsn=db)
+        second = agents.add(conn, "rotating", admin_dsn=db, new_password=True)
+    assert second.password_changed and second.dsn != first.dsn
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(first.dsn).close()
+    psycopg.connect(second.dsn).close()
+
+
+def test_merger_flag(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        login = agents.add(conn, "reviewer-bot", admin_dsn=db, merger=True)
+        assert conn.execute("SELECT pggit._is_merger('reviewer-bot'), pggit._is_agent('reviewer-bot')"
+                            ).fetchone() == (True, False)
+        agents.add(conn, "reviewer-bot", admin_dsn=db)  # merger => false takes the right away again
+        assert conn.execute("SELECT pggit._is_merger('reviewer-bot')").fetchone() == (False,)
+    assert login.merger
+
+
+@pytest.mark.parametrize("name", ["", "pg_evil", "has space", "x" * 64, "pggit_merger", "-dash"])
+def test_bad_names_are_refused(db: str, name: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn, pytest.raises(InvalidName):
+        agents.add(conn, name, admin_dsn=db)
+
+
+def test_an_existing_role_is_not_turned_into_an_agent(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS app_owner")
+        conn.execute("CREATE ROLE app_owner")
+        with pytest.raises(Exception, match="not a pggit agent"):
+            agents.add(conn, "app_owner", admin_dsn=db)
+        conn.execute("DROP ROLE app_owner")
+
+
+def test_only_an_admin_adds_agents(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        login = agents.add(conn, "plain-agent", admin_dsn=db)
+    with psycopg.connect(login.dsn, autocommit=True) as conn, pytest.raises(PermissionDenied) as refused:
+        agents.add(conn, "mallory", admin_dsn=login.dsn)
+    assert "superuser" in str(refused.value)
+    code, _, err = run(capsys, "agent", "add", "mallory", "--dsn", login.dsn)
+    assert code == 9 and "Traceback" not in err and "superuser" in err
+
+
+def test_remove_refuses_an_agent_with_branches_unless_forced(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        login = agents.add(conn, "busy-agent", admin_dsn=db)
+    with psycopg.connect(login.dsn, autocommit=True) as agent:
+        agent.execute("SELECT pggit.create_branch('agent/busy')")
+    with psycopg.connect(db, autocommit=True) as conn:
+        with pytest.raises(Exception, match="owns live branches"):
+            agents.remove(conn, "busy-agent")
+        removed = agents.remove(conn, "busy-agent", force=True)
+        assert removed["branches_deleted"] == ["agent/busy"]
+        assert conn.execute("SELECT status FROM pggit.branches WHERE name = 'agent/busy'").fetchone() == ("deleted",)
+
+
+def test_an_agent_owns_its_branch_and_reads_main(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id int PRIMARY KEY, email text)")
+        conn.execute("INSERT INTO users VALUES (1, 'a@example.com')")
+        conn.execute("SELECT pggit.commit('users')")
+        login = agents.add(conn, "reader", admin_dsn=db)
+    with psycopg.connect(login.dsn, autocommit=True) as agent:
+        assert agent.execute("SELECT count(*) FROM public.users").fetchone() == (1,)
+        agent.execute("SELECT pggit.create_branch('agent/reader', copy_data => true)")
+        agent.execute("SELECT pggit.checkout('agent/reader')")
+        assert agent.execute("SELECT count(*) FROM users").fetchone() == (1,)
+        owners = agent.execute(
+            "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pggit.branch_schemas bs ON bs.physical_schema = n.nspname JOIN pggit.branches b ON b.id = bs.branch_id "
+            "WHERE b.name = 'agent/reader'").fetchall()
+        assert owners == [("reader",)]
+        agent.execute("ALTER TABLE users ADD COLUMN oauth text; UPDATE users SET oauth = 'x'")
+        agent.execute("SELECT pggit.commit('oauth')")
