@@ -28,7 +28,8 @@ SUPERUSER = "postgres"
 HBA = ("# pggit: the embedded server. Passwords (SCRAM) for every role, TCP on 127.0.0.1 only.\n"
        "host all all 127.0.0.1/32 scram-sha-256\n"
        "host all all ::1/128 scram-sha-256\n")
-REPAIR_HBA = "# pggit: a moment of repair (the superuser's password is being set)\nhost all postgres 127.0.0.1/32 trust\n"
+REPAIR_HBA = ("# pggit: a moment of repair (the superuser's password is being set)\n"
+              "host all postgres 127.0.0.1/32 trust\n")
 
 
 @dataclass(frozen=True)

@@ -277,7 +277,8 @@ def create_branch(conn: Conn, name: str, base: str, agent_id: str) -> None:
     """The intent's branch (pggit.create_branch: a real copy of ``base``'s schemas). It belongs to the agent's
     role when the agent has one (a merger registering for it makes it so), else to whoever registers."""
     _call(conn, "SELECT pggit.create_branch(%(name)s, %(base)s, owner => CASE WHEN pggit._is_agent(%(agent)s) "
-                "AND %(agent)s <> pggit._invoker() THEN %(agent)s END)", {"name": name, "base": base, "agent": agent_id})
+                "AND %(agent)s <> pggit._invoker() THEN %(agent)s END)",
+          {"name": name, "base": base, "agent": agent_id})
 
 
 def dry_run(conn: Conn, branch: str, footprint: Footprint) -> dict[str, Any]:

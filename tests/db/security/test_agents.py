@@ -111,9 +111,10 @@ def test_an_agent_owns_its_branch_and_reads_main(db: str) -> None:
         agent.execute("SELECT pggit.checkout('agent/reader')")
         assert agent.execute("SELECT count(*) FROM users").fetchone() == (1,)
         owners = agent.execute(
-            "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "JOIN pggit.branch_schemas bs ON bs.physical_schema = n.nspname JOIN pggit.branches b ON b.id = bs.branch_id "
-            "WHERE b.name = 'agent/reader'").fetchall()
+            "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pggit.branch_schemas bs ON bs.physical_schema = n.nspname "
+            "JOIN pggit.branches b ON b.id = bs.branch_id WHERE b.name = 'agent/reader'").fetchall()
         assert owners == [("reader",)]
         agent.execute("ALTER TABLE users ADD COLUMN oauth text; UPDATE users SET oauth = 'x'")
         agent.execute("SELECT pggit.commit('oauth')")
