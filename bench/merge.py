@@ -16,8 +16,9 @@ import statistics
 import time
 from typing import Any
 
+import psycopg
 from psycopg import sql
-from support import Conn, admin_dsn, scratch_pggit
+from support import Conn, admin_dsn, scratch_database, scratch_pggit
 
 
 def ident(name: str) -> sql.Identifier:
@@ -69,8 +70,25 @@ def timed(conn: Conn, query: str, params: tuple[Any, ...]) -> tuple[float, Any]:
     return time.perf_counter() - start, None if row is None else row[0]
 
 
+def floor(admin: str, tables: int, count: int, name: str) -> float:
+    """The same statements applied to the same schema in one transaction, without pggit installed."""
+    with scratch_database(admin, name) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+        for i in range(tables):
+            table, parent = ident(f"t{i:03d}"), ident(f"t{i - 1:03d}")
+            ref = sql.SQL(", parent_id integer REFERENCES {} (id)").format(parent) if i else sql.SQL("")
+            conn.execute(sql.SQL("CREATE TABLE {} (id serial PRIMARY KEY, name text NOT NULL,"
+                                 " created_at timestamptz NOT NULL DEFAULT now(){})").format(table, ref))
+            conn.execute(sql.SQL("CREATE INDEX {} ON {} (name)").format(ident(f"t{i:03d}_name_idx"), table))
+        start = time.perf_counter()
+        with conn.transaction():
+            for statement in branch_statements(count, tables, "b"):
+                conn.execute(statement)
+        return time.perf_counter() - start
+
+
 def bench_merge(admin: str, tables: int, count: int, rounds: int) -> None:
     times: list[float] = []
+    floors: list[float] = []
     method = ""
     for r in range(rounds):
         with scratch_pggit(admin, f"pggit_bench_merge_{os.getpid()}_{count}_{r}") as conn:
@@ -81,8 +99,11 @@ def bench_merge(admin: str, tables: int, count: int, rounds: int) -> None:
             assert result["result"] == "merged", json.dumps(result)[:500]
             method = result["method"]
             times.append(seconds)
-    print(f"merge, {count:>3} statements into {tables} tables: median {statistics.median(times) * 1000:7.1f} ms,"
-          f" min {min(times) * 1000:7.1f} ms over {rounds} round(s) (method {method})")
+        floors.append(floor(admin, tables, count, f"pggit_bench_floor_{os.getpid()}_{count}_{r}"))
+    merge_ms, floor_ms = statistics.median(times) * 1000, statistics.median(floors) * 1000
+    print(f"merge, {count:>3} statements into {tables} tables: median {merge_ms:7.1f} ms,"
+          f" min {min(times) * 1000:7.1f} ms over {rounds} round(s) (method {method}); the same statements"
+          f" without pggit: {floor_ms:6.1f} ms -> {merge_ms / floor_ms:5.1f}x the floor")
 
 
 def bench_conflicts(admin: str, tables: int, touched: int, rounds: int) -> None:

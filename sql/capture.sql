@@ -68,18 +68,39 @@ COMMENT ON COLUMN pggit.ddl_log.message_at IS 'statement_timestamp() of the clie
 COMMENT ON COLUMN pggit.ddl_log.message IS 'the whole client message, when it held more than its DDL statements';
 COMMENT ON COLUMN pggit.ddl_log.merge_id IS 'the merge (pggit.merges) that applied this command';
 
+-- When this backend started (the second half of a session's key in pggit.sessions: pids are reused). Read
+-- from the activity statistics once per session and kept in a session setting; a value that is missing or
+-- does not parse is read again. (A session that sets it to something else only loses its own checkout.)
+CREATE OR REPLACE FUNCTION pggit._backend_start() RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $fn$
+DECLARE
+    cached text := current_setting('pggit._backend_start', true);
+    started timestamptz;
+BEGIN
+    IF cached ~ '^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?[+-]\d\d(:\d\d)?$' THEN
+        RETURN cached::timestamptz;
+    END IF;
+    started := (SELECT a.backend_start FROM pg_stat_get_activity(pg_backend_pid()) a);
+    PERFORM set_config('pggit._backend_start', to_char(started AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00', false);
+    RETURN started;
+END
+$fn$;
+
 -- The session's branch (its pggit.sessions row), NULL when it never checked out or its branch is gone.
 CREATE OR REPLACE FUNCTION pggit._session_branch_id() RETURNS bigint
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
-    SELECT s.branch_id FROM pggit.sessions s JOIN pggit.branches b ON b.id = s.branch_id AND b.status <> 'deleted'
-     WHERE s.pid = pg_backend_pid()
-       AND s.backend_start = (SELECT a.backend_start FROM pg_stat_get_activity(pg_backend_pid()) a)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $fn$
+BEGIN
+    RETURN (SELECT s.branch_id FROM pggit.sessions s JOIN pggit.branches b ON b.id = s.branch_id AND b.status <> 'deleted'
+             WHERE s.pid = pg_backend_pid() AND s.backend_start = pggit._backend_start());
+END
 $fn$;
 
 -- The branch a session is on: 'main' when it never checked out.
 CREATE OR REPLACE FUNCTION pggit.current_branch() RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
-    SELECT coalesce((SELECT b.name FROM pggit.branches b WHERE b.id = pggit._session_branch_id()), 'main')
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $fn$
+BEGIN
+    RETURN coalesce((SELECT b.name FROM pggit.branches b WHERE b.id = pggit._session_branch_id()), 'main');
+END
 $fn$;
 
 -- A live branch by name (status active or merged), or SQLSTATE PGG40.
@@ -163,7 +184,7 @@ BEGIN
     END IF;
     path := path || ', pggit';
 
-    my_start := (SELECT a.backend_start FROM pg_stat_get_activity(pg_backend_pid()) a);
+    my_start := pggit._backend_start();
     -- Prune the rows of sessions that ended (one pruner at a time; the others skip it).
     IF pg_try_advisory_xact_lock(1885825396, 1) THEN
         DELETE FROM pggit.sessions s
@@ -245,19 +266,18 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
 $fn$;
 
 -- The guard for one branch a command touched (see the header); returns nothing or raises PGG50.
+DROP FUNCTION IF EXISTS pggit._guard(bigint, bigint[], text, text, text);
 CREATE OR REPLACE FUNCTION pggit._guard(branch_id bigint, op_branches bigint[], command_tag text, object_type text,
-                                        object_identity text) RETURNS void
+                                        object_identity text, session_bid bigint) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
 DECLARE
     b pggit.branches;
-    session_bid bigint;
     invoker text;
 BEGIN
     SELECT * INTO b FROM pggit.branches x WHERE x.id = branch_id;
     IF op_branches IS NOT NULL THEN
         PERFORM pggit._guard_refuse('operation', command_tag, object_type, object_identity, b.name, NULL);
     END IF;
-    session_bid := pggit._session_branch_id();
     IF session_bid IS NOT NULL AND session_bid <> branch_id
        AND (SELECT x.name FROM pggit.branches x WHERE x.id = session_bid) <> 'main' THEN
         PERFORM pggit._guard_refuse('session', command_tag, object_type, object_identity, b.name,
@@ -277,43 +297,61 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 DECLARE
     op_branches bigint[];
     quiet bigint[];  -- branches pggit itself copies or drops in this transaction: neither guarded nor captured
-    dropped jsonb;
-    x record;
+    dropped jsonb := '[]';
+    o record;
+    owner_schema text;
+    last_schema text;
+    bid bigint;
+    b_owner text;
+    b_name text;
+    guarded bigint[] := '{}';
+    session_bid bigint;
+    session_looked_up boolean := false;
+    invoker text := pggit._invoker();
 BEGIN
-    SELECT array_agg(o.branch_id), coalesce(array_agg(o.branch_id) FILTER (WHERE o.mode IN ('copy', 'drop')), '{}')
-      INTO op_branches, quiet FROM pggit._ops() o;
+    SELECT array_agg(x.branch_id), coalesce(array_agg(x.branch_id) FILTER (WHERE x.mode IN ('copy', 'drop')), '{}')
+      INTO op_branches, quiet
+      FROM pggit.operations x WHERE x.pid = pg_backend_pid() AND x.txid = pg_current_xact_id_if_assigned();
     IF 0 = ANY (op_branches) THEN
         RETURN;  -- pggit init
     END IF;
-    SELECT jsonb_agg(jsonb_build_object('type', d.object_type, 'schema', d.owner_schema,
-                                        'identity', d.object_identity, 'original', d.original))
-      INTO dropped
-      FROM (SELECT o.object_type, o.object_identity, o.original,
-                   CASE WHEN o.object_type = 'schema' THEN o.object_name
-                        WHEN o.schema_name IS NULL AND o.object_type IN ('trigger', 'rule', 'policy', 'default value')
-                        THEN o.address_names[1]
-                        ELSE o.schema_name END AS owner_schema
-              FROM pg_event_trigger_dropped_objects() AS o
-             WHERE (o.original OR o.normal) AND NOT o.is_temporary) d
-     WHERE d.owner_schema IS NOT NULL AND d.owner_schema <> 'pggit' AND d.owner_schema !~ '^pg_(toast_)?temp_'
-       AND NOT EXISTS (SELECT 1 FROM pggit.branch_schemas q
-                        WHERE q.physical_schema = d.owner_schema AND q.branch_id = ANY (quiet));
-    IF dropped IS NULL THEN
+    FOR o IN SELECT d.object_type, d.object_identity, d.original, d.object_name, d.schema_name, d.address_names
+               FROM pg_event_trigger_dropped_objects() AS d
+              WHERE (d.original OR d.normal) AND NOT d.is_temporary LOOP
+        owner_schema := CASE WHEN o.object_type = 'schema' THEN o.object_name
+                             WHEN o.schema_name IS NULL AND o.object_type IN ('trigger', 'rule', 'policy', 'default value')
+                             THEN o.address_names[1]
+                             ELSE o.schema_name END;
+        CONTINUE WHEN owner_schema IS NULL OR owner_schema = 'pggit' OR owner_schema ~ '^pg_(toast_)?temp_';
+        IF owner_schema IS DISTINCT FROM last_schema THEN
+            bid := NULL;
+            SELECT bs.branch_id, b.owner_role, b.name INTO bid, b_owner, b_name
+              FROM pggit.branch_schemas bs JOIN pggit.branches b ON b.id = bs.branch_id
+             WHERE bs.physical_schema = owner_schema;
+            last_schema := owner_schema;
+        END IF;
+        CONTINUE WHEN bid IS NULL OR bid = ANY (quiet);
+        IF o.object_type = 'schema' THEN
+            PERFORM pggit._guard_refuse('schema', tg_tag, 'schema', owner_schema, b_name, NULL);
+        END IF;
+        IF NOT bid = ANY (guarded) THEN
+            guarded := guarded || bid;
+            IF NOT session_looked_up THEN
+                session_bid := pggit._session_branch_id();
+                session_looked_up := true;
+            END IF;
+            IF NOT bid = ANY (coalesce(op_branches, '{}'))
+               AND (op_branches IS NOT NULL OR (session_bid IS NOT NULL AND session_bid <> bid)
+                    OR (b_owner IS DISTINCT FROM invoker AND pggit._is_agent(invoker))) THEN
+                PERFORM pggit._guard(bid, op_branches, tg_tag, o.object_type, o.object_identity, session_bid);
+            END IF;
+        END IF;
+        dropped := dropped || jsonb_build_object('type', o.object_type, 'schema', owner_schema,
+                                                 'identity', o.object_identity, 'original', o.original);
+    END LOOP;
+    IF jsonb_array_length(dropped) = 0 THEN
         RETURN;
     END IF;
-    FOR x IN SELECT DISTINCT ON (bs.branch_id) bs.branch_id, bs.physical_schema, e->>'type' AS object_type,
-                    e->>'identity' AS object_identity, b.name AS branch_name, e->>'type' = 'schema' AS schema_dropped
-               FROM jsonb_array_elements(dropped) AS e
-               JOIN pggit.branch_schemas bs ON bs.physical_schema = e->>'schema'
-               JOIN pggit.branches b ON b.id = bs.branch_id
-              ORDER BY bs.branch_id, (e->>'type' = 'schema') DESC LOOP
-        IF x.schema_dropped THEN
-            PERFORM pggit._guard_refuse('schema', tg_tag, 'schema', x.physical_schema, x.branch_name, NULL);
-        END IF;
-        IF NOT (x.branch_id = ANY (coalesce(op_branches, '{}'))) THEN
-            PERFORM pggit._guard(x.branch_id, op_branches, tg_tag, x.object_type, x.object_identity);
-        END IF;
-    END LOOP;
     INSERT INTO pggit.dropped AS d (pid, txid, objects) VALUES (pg_backend_pid(), pg_current_xact_id(), dropped)
     ON CONFLICT (pid, txid) DO UPDATE SET objects = d.objects || EXCLUDED.objects;
     PERFORM set_config('pggit._dropped', 'yes', true);
@@ -323,11 +361,35 @@ $fn$;
 -- The DDL statements of the client message running now, each once, joined into one script; and the
 -- other statements it held that change or read data (for the warning). Both empty when there are none.
 CREATE OR REPLACE FUNCTION pggit._message_ddl(msg text, OUT ddl text, OUT others text[])
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
-    SELECT coalesce(string_agg(s.statement, E';\n' ORDER BY s.ord) FILTER (WHERE s.class = 'ddl'), ''),
-           coalesce(array_agg(s.statement ORDER BY s.ord)
-                        FILTER (WHERE s.class NOT IN ('ddl', 'pggit', 'session', 'transaction', 'empty')), '{}')
-      FROM pggit.statements(msg) s
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $fn$
+DECLARE
+    s record;
+    kind text;
+    parts text[] := '{}';
+BEGIN
+    others := '{}';
+    -- one plain statement (no literal, identifier, comment or second statement in it): no lexing needed
+    ddl := rtrim(btrim(msg, E' \t\r\n\f'), E'; \t\r\n\f');
+    IF ddl !~ '[;''"$/-]' THEN
+        kind := pggit._statement_class(ddl, true);
+        IF kind <> 'ddl' THEN
+            IF kind NOT IN ('pggit', 'session', 'transaction', 'empty') THEN
+                others := ARRAY[ddl];
+            END IF;
+            ddl := '';
+        END IF;
+        RETURN;
+    END IF;
+    FOR s IN SELECT x.body, x.skeleton, x.complete FROM pggit._split_sql(msg) AS x ORDER BY x.ord LOOP
+        kind := pggit._statement_class(s.skeleton, s.complete);
+        IF kind = 'ddl' THEN
+            parts := parts || s.body;
+        ELSIF kind NOT IN ('pggit', 'session', 'transaction', 'empty') THEN
+            others := others || s.body;
+        END IF;
+    END LOOP;
+    ddl := array_to_string(parts, E';\n');
+END
 $fn$;
 
 -- ddl_command_end: guard what the command created or altered, then record one row per branch touched.
@@ -348,6 +410,8 @@ DECLARE
     last_owner text;
     last_bid bigint;
     last_tracked text;
+    last_branch_owner text;
+    branch_owner text;
     obj jsonb;
     owner_schema text;
     k integer;
@@ -359,6 +423,9 @@ DECLARE
     prim_schema text[] := '{}';
     prim_identity text[] := '{}';
     prim_best boolean[] := '{}';
+    owners text[] := '{}';
+    invoker text := pggit._invoker();
+    invoker_is_agent boolean;
     renamed_schema text[] := '{}';
     msg text;
     msg_ddl text;
@@ -368,7 +435,8 @@ DECLARE
     new_id bigint;
 BEGIN
     SELECT array_agg(o.branch_id), array_agg(o.mode), array_agg(o.merge_id)
-      INTO op_branches, op_modes, op_merges FROM pggit._ops() o;
+      INTO op_branches, op_modes, op_merges FROM pggit.operations o
+     WHERE o.pid = pg_backend_pid() AND o.txid = pg_current_xact_id_if_assigned();
     IF 0 = ANY (op_branches) THEN
         RETURN;  -- pggit init
     END IF;
@@ -420,16 +488,20 @@ BEGIN
                                 (SELECT b.id FROM pggit.branches b WHERE b.name = 'main' AND b.status <> 'deleted'));
             END IF;
             tracked := NULL;
+            branch_owner := (SELECT b.owner_role FROM pggit.branches b WHERE b.id = bid);
         ELSE
             IF owner_schema IS DISTINCT FROM last_owner THEN
                 last_bid := NULL;
                 last_tracked := NULL;
-                SELECT bs.branch_id, bs.tracked_schema INTO last_bid, last_tracked
-                  FROM pggit.branch_schemas bs WHERE bs.physical_schema = owner_schema;
+                last_branch_owner := NULL;
+                SELECT bs.branch_id, bs.tracked_schema, b.owner_role INTO last_bid, last_tracked, last_branch_owner
+                  FROM pggit.branch_schemas bs JOIN pggit.branches b ON b.id = bs.branch_id
+                 WHERE bs.physical_schema = owner_schema;
                 last_owner := owner_schema;
             END IF;
             bid := last_bid;
             tracked := last_tracked;
+            branch_owner := last_branch_owner;
         END IF;
         IF bid IS NULL THEN
             CONTINUE;
@@ -445,6 +517,7 @@ BEGIN
             prim_schema[k] := owner_schema;
             prim_identity[k] := c.object_identity;
             prim_best[k] := coalesce(c.best, false);
+            owners[k] := branch_owner;
         ELSIF NOT objs[k] @> jsonb_build_array(obj) THEN
             objs[k] := objs[k] || obj;
             IF coalesce(c.best, false) AND NOT prim_best[k] THEN
@@ -465,21 +538,34 @@ BEGIN
             PERFORM pggit._guard_refuse('schema', tg_tag, 'schema', renamed_schema[1],
                                         (SELECT b.name FROM pggit.branches b WHERE b.id = bids[k]), NULL);
         END IF;
-        IF pos IS NULL THEN
-            PERFORM pggit._guard(bids[k], op_branches, tg_tag, prim_type[k], prim_identity[k]);
-        END IF;
         IF NOT session_looked_up THEN
             session_bid := pggit._session_branch_id();
             session_looked_up := true;
         END IF;
         IF session_name IS NULL THEN
-            session_name := coalesce((SELECT b.name FROM pggit.branches b WHERE b.id = session_bid), 'main');
+            session_name := CASE WHEN session_bid IS NULL THEN 'main'
+                                 ELSE (SELECT b.name FROM pggit.branches b WHERE b.id = session_bid) END;
+        END IF;
+        -- the guard (pggit._guard raises with the reason): only what it would refuse calls it
+        IF pos IS NULL THEN
+            IF op_branches IS NOT NULL
+               OR (session_bid IS NOT NULL AND session_bid <> bids[k] AND session_name <> 'main') THEN
+                PERFORM pggit._guard(bids[k], op_branches, tg_tag, prim_type[k], prim_identity[k], session_bid);
+            END IF;
+            IF owners[k] IS DISTINCT FROM invoker THEN
+                IF invoker_is_agent IS NULL THEN
+                    invoker_is_agent := pggit._is_agent(invoker);
+                END IF;
+                IF invoker_is_agent THEN
+                    PERFORM pggit._guard(bids[k], op_branches, tg_tag, prim_type[k], prim_identity[k], session_bid);
+                END IF;
+            END IF;
         END IF;
         IF pos IS NOT NULL THEN
             -- a merge applying its statements: recorded with the merge, which records their text itself
             INSERT INTO pggit.ddl_log (branch_id, command_tag, object_type, schema_name, object_identity, statement,
                                        role_name, objects, session_branch, message_at, merge_id)
-            VALUES (bids[k], tg_tag, prim_type[k], prim_schema[k], prim_identity[k], '', pggit._invoker(), objs[k],
+            VALUES (bids[k], tg_tag, prim_type[k], prim_schema[k], prim_identity[k], '', invoker, objs[k],
                     session_name, statement_timestamp(), op_merges[pos]);
             CONTINUE;
         END IF;
@@ -509,7 +595,7 @@ BEGIN
                                    role_name, objects, statement_row, session_branch, message_at, message)
         VALUES (bids[k], tg_tag, prim_type[k], prim_schema[k], prim_identity[k],
                 CASE WHEN text_row IS NULL THEN msg_ddl ELSE '' END,
-                pggit._invoker(), objs[k], text_row, session_name, statement_timestamp(),
+                invoker, objs[k], text_row, session_name, statement_timestamp(),
                 CASE WHEN text_row IS NULL AND msg IS DISTINCT FROM msg_ddl THEN msg END)
         RETURNING id INTO new_id;
         IF text_row IS NULL THEN

@@ -808,7 +808,6 @@ DECLARE
     s record;
     tracked text;
     before jsonb;
-    problems text[];
 BEGIN
     statements := '{}';
     doc := start_doc;
@@ -819,12 +818,8 @@ BEGIN
             PERFORM pggit._merge_exec(target_id, tracked, c ->> 'sql');
             statements := statements || (c ->> 'sql');
         ELSE
-            problems := pggit._statement_problems(c ->> 'sql');
-            IF cardinality(problems) > 0 THEN
-                RAISE EXCEPTION USING ERRCODE = 'PGG60',
-                    MESSAGE = format('the custom SQL of conflict %s is refused: %s', c ->> 'id', array_to_string(problems, '; ')),
-                    HINT = 'resolve the conflict again with schema changes only';
-            END IF;
+            PERFORM pggit._refuse_custom_sql((c ->> 'id')::bigint, pggit._statement_problems(c ->> 'sql'),
+                                             'resolve the conflict again with schema changes only');
             FOR s IN SELECT x.statement FROM pggit.statements(c ->> 'sql') x WHERE x.class = 'ddl' ORDER BY x.ord LOOP
                 PERFORM pggit._merge_exec(target_id, tracked, s.statement);
                 statements := statements || s.statement;
@@ -832,13 +827,10 @@ BEGIN
         END IF;
         doc := pggit._snapshot_of(target_id);
         IF NOT coalesce((c ->> 'forced')::boolean, false) THEN
-            problems := pggit._resolution_problems(c -> 'paths', base_doc, ours, theirs, before, doc,
-                                                   ARRAY(SELECT jsonb_array_elements_text(coalesce(c -> 'related', '[]'))));
-            IF cardinality(problems) > 0 THEN
-                RAISE EXCEPTION USING ERRCODE = 'PGG60',
-                    MESSAGE = format('the custom SQL of conflict %s is refused: %s', c ->> 'id', array_to_string(problems, '; ')),
-                    HINT = 'resolve the conflict again with SQL that changes only its objects and drops nothing no side dropped';
-            END IF;
+            PERFORM pggit._refuse_custom_sql((c ->> 'id')::bigint,
+                pggit._resolution_problems(c -> 'paths', base_doc, ours, theirs, before, doc,
+                                           ARRAY(SELECT jsonb_array_elements_text(coalesce(c -> 'related', '[]')))),
+                'resolve the conflict again with SQL that changes only its objects and drops nothing no side dropped');
         END IF;
         IF (c ->> 'keep')::boolean AND NOT pggit._merge_defined(doc, c -> 'paths') THEN
             RAISE EXCEPTION USING ERRCODE = 'PGG60',
@@ -1264,6 +1256,37 @@ BEGIN
 END
 $fn$;
 
+-- A merge conflict by id (locked FOR UPDATE when `lock`), or PGG40.
+CREATE OR REPLACE FUNCTION pggit._conflict_row(conflict_id bigint, lock boolean) RETURNS pggit.conflicts
+LANGUAGE plpgsql SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    rec pggit.conflicts;
+BEGIN
+    IF lock THEN
+        SELECT * INTO rec FROM pggit.conflicts c WHERE c.id = _conflict_row.conflict_id FOR UPDATE;
+    ELSE
+        SELECT * INTO rec FROM pggit.conflicts c WHERE c.id = _conflict_row.conflict_id;
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG40', MESSAGE = format('merge conflict %s does not exist', conflict_id),
+            HINT = 'list open conflicts with SELECT * FROM pggit.conflicts WHERE resolved = false';
+    END IF;
+    RETURN rec;
+END
+$fn$;
+
+-- PGG60 naming the problems of custom SQL for a conflict, when there are any.
+CREATE OR REPLACE FUNCTION pggit._refuse_custom_sql(conflict_id bigint, problems text[], hint text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $fn$
+BEGIN
+    IF cardinality(problems) > 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG60',
+            MESSAGE = format('the custom SQL for conflict %s is refused: %s', conflict_id, array_to_string(problems, '; ')),
+            HINT = hint;
+    END IF;
+END
+$fn$;
+
 -- What resolving a conflict records, with pggit's rights: who may (the source's owner or a merger; force
 -- needs a merger, and is recorded), and for custom SQL without force, schema changes only (checked again at
 -- merge time). The checks that run the SQL are pggit.resolve_conflict's.
@@ -1272,23 +1295,14 @@ CREATE OR REPLACE FUNCTION pggit._conflict_record(conflict_id bigint, resolution
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 DECLARE
     rec pggit.conflicts;
-    problems text[];
 BEGIN
-    SELECT * INTO rec FROM pggit.conflicts c WHERE c.id = conflict_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGG40', MESSAGE = format('merge conflict %s does not exist', conflict_id),
-            HINT = 'list open conflicts with SELECT * FROM pggit.conflicts WHERE resolved = false';
-    END IF;
+    rec := pggit._conflict_row(conflict_id, true);
     PERFORM pggit._require_conflict_right(rec);
     IF coalesce(force, false) THEN
         PERFORM pggit._require_merger('force a resolution past its checks');
     ELSIF resolution = 'custom' THEN
-        problems := pggit._statement_problems(custom_sql);
-        IF cardinality(problems) > 0 THEN
-            RAISE EXCEPTION USING ERRCODE = 'PGG60',
-                MESSAGE = format('the custom SQL for conflict %s is refused: %s', conflict_id, array_to_string(problems, '; ')),
-                HINT = 'give only schema changes (CREATE, ALTER, DROP, COMMENT, GRANT of the conflict''s objects); a merger may pass force => true';
-        END IF;
+        PERFORM pggit._refuse_custom_sql(conflict_id, pggit._statement_problems(custom_sql),
+            'give only schema changes (CREATE, ALTER, DROP, COMMENT, GRANT of the conflict''s objects); a merger may pass force => true');
     END IF;
     UPDATE pggit.conflicts c
        SET resolved = true, resolution = _conflict_record.resolution, custom_sql = _conflict_record.custom_sql,
@@ -1307,11 +1321,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 DECLARE
     rec pggit.conflicts;
 BEGIN
-    SELECT * INTO rec FROM pggit.conflicts c WHERE c.id = conflict_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGG40', MESSAGE = format('merge conflict %s does not exist', conflict_id),
-            HINT = 'list open conflicts with SELECT * FROM pggit.conflicts WHERE resolved = false';
-    END IF;
+    rec := pggit._conflict_row(conflict_id, true);
     PERFORM pggit._require_conflict_right(rec);
     UPDATE pggit.conflicts c SET proposal = _conflict_record_proposal.proposal WHERE c.id = conflict_id AND NOT c.resolved;
     RETURN FOUND;
@@ -1345,11 +1355,7 @@ DECLARE
     after jsonb;
     s record;
 BEGIN
-    SELECT * INTO rec FROM pggit.conflicts c WHERE c.id = conflict_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'PGG40', MESSAGE = format('merge conflict %s does not exist', conflict_id),
-            HINT = 'list open conflicts with SELECT * FROM pggit.conflicts WHERE resolved = false';
-    END IF;
+    rec := pggit._conflict_row(conflict_id, false);
     PERFORM pggit._require_conflict_right(rec);
     IF resolution IS NULL OR resolution NOT IN ('ours', 'theirs', 'custom') THEN
         RAISE EXCEPTION USING ERRCODE = 'PGG61',
@@ -1368,12 +1374,8 @@ BEGIN
     IF coalesce(force, false) THEN
         PERFORM pggit._require_merger('force a resolution past its checks');
     ELSIF resolution = 'custom' THEN
-        problems := pggit._statement_problems(custom_sql);
-        IF cardinality(problems) > 0 THEN
-            RAISE EXCEPTION USING ERRCODE = 'PGG60',
-                MESSAGE = format('the custom SQL for conflict %s is refused: %s', conflict_id, array_to_string(problems, '; ')),
-                HINT = 'give only schema changes (CREATE, ALTER, DROP, COMMENT, GRANT of the conflict''s objects); a merger may pass force => true';
-        END IF;
+        PERFORM pggit._refuse_custom_sql(conflict_id, pggit._statement_problems(custom_sql),
+            'give only schema changes (CREATE, ALTER, DROP, COMMENT, GRANT of the conflict''s objects); a merger may pass force => true');
         SELECT * INTO mrow FROM pggit.merges m WHERE m.id = rec.merge_id;
         scratch := format('pggit-scratch/resolve-%s-%s', conflict_id, txid_current());
         BEGIN
@@ -1406,11 +1408,8 @@ BEGIN
                                  rec.target_branch, failure),
                 HINT = 'fix the SQL (it runs with search_path set to the target''s schemas, after the merge''s own changes)';
         END IF;
-        IF cardinality(problems) > 0 THEN
-            RAISE EXCEPTION USING ERRCODE = 'PGG60',
-                MESSAGE = format('the custom SQL for conflict %s is refused: %s', conflict_id, array_to_string(problems, '; ')),
-                HINT = 'change only the conflict''s objects and drop nothing no side dropped; a merger may pass force => true';
-        END IF;
+        PERFORM pggit._refuse_custom_sql(conflict_id, problems,
+            'change only the conflict''s objects and drop nothing no side dropped; a merger may pass force => true');
     END IF;
     RETURN pggit._conflict_record(conflict_id, resolution, custom_sql, notes, force);
 END

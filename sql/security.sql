@@ -65,25 +65,32 @@ CREATE UNLOGGED TABLE IF NOT EXISTS pggit.operations (
 REVOKE ALL ON pggit.operations FROM PUBLIC;
 
 -- The role that called into pggit: the session's role (after SET ROLE), also inside SECURITY DEFINER
--- functions, where current_user is pggit's owner.
+-- functions, where current_user is pggit's owner. (The small helpers of capture's path are PL/pgSQL: their
+-- plans are cached for the session, where a SQL function's are made again on every statement.)
 CREATE OR REPLACE FUNCTION pggit._invoker() RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
-    SELECT CASE WHEN current_setting('role') = 'none' THEN session_user::text ELSE current_setting('role') END
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+BEGIN
+    RETURN CASE WHEN current_setting('role') = 'none' THEN session_user::text ELSE current_setting('role') END;
+END
 $fn$;
 
 -- Whether a role may act for everyone in pggit: a superuser or a member of pggit_merger.
 CREATE OR REPLACE FUNCTION pggit._is_merger(role_name text) RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
-    SELECT coalesce((SELECT r.rolsuper OR pg_has_role(r.oid, 'pggit_merger', 'MEMBER')
-                       FROM pg_roles r WHERE r.rolname = $1), false)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+BEGIN
+    RETURN coalesce((SELECT r.rolsuper OR pg_has_role(r.oid, 'pggit_merger', 'MEMBER')
+                       FROM pg_roles r WHERE r.rolname = _is_merger.role_name), false);
+END
 $fn$;
 
 -- Whether a role is an agent: a member of pggit_agent that is neither a merger nor a superuser.
 CREATE OR REPLACE FUNCTION pggit._is_agent(role_name text) RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
-    SELECT coalesce((SELECT NOT r.rolsuper AND pg_has_role(r.oid, 'pggit_agent', 'MEMBER')
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+BEGIN
+    RETURN coalesce((SELECT NOT r.rolsuper AND pg_has_role(r.oid, 'pggit_agent', 'MEMBER')
                             AND NOT pg_has_role(r.oid, 'pggit_merger', 'MEMBER')
-                       FROM pg_roles r WHERE r.rolname = $1), false)
+                       FROM pg_roles r WHERE r.rolname = _is_agent.role_name), false);
+END
 $fn$;
 
 -- PGG51 unless the invoker is a merger; `what` says what needed it.
@@ -100,9 +107,11 @@ $fn$;
 
 -- This transaction's pggit operations: (branch, mode, merge) rows; none outside pggit's own operations.
 CREATE OR REPLACE FUNCTION pggit._ops() RETURNS TABLE (branch_id bigint, mode text, merge_id bigint)
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
-    SELECT o.branch_id, o.mode, o.merge_id FROM pggit.operations o
-     WHERE o.pid = pg_backend_pid() AND o.txid = pg_current_xact_id_if_assigned()
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+BEGIN
+    RETURN QUERY SELECT o.branch_id, o.mode, o.merge_id FROM pggit.operations o
+                  WHERE o.pid = pg_backend_pid() AND o.txid = pg_current_xact_id_if_assigned();
+END
 $fn$;
 
 -- Start an operation on a branch in this transaction (pggit's own SECURITY DEFINER functions only).

@@ -74,12 +74,15 @@ def resolve(
     resolution: Annotated[str, typer.Option("--resolution", help="ours | theirs | custom.")],
     sql: Annotated[str | None, typer.Option("--sql", help="The custom SQL (with --resolution custom).")] = None,
     notes: Annotated[str | None, typer.Option("--notes", help="Why; kept with the conflict.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="A merger's: record the custom SQL without its checks "
+                                                        "(who forced it is recorded).")] = False,
     dsn: DsnOption = None,
     format: FormatOption = Format.table,
 ) -> None:
-    """Record a conflict's resolution; custom SQL is tried on a scratch copy of the target first."""
+    """Record a conflict's resolution. Custom SQL must be schema changes only; it is tried on a scratch copy of
+    the target first, may change only the conflict's objects and may drop nothing that no side dropped."""
     with connection(dsn) as conn:
-        done = merging.resolve_conflict(conn, conflict_id, resolution, sql, notes)
+        done = merging.resolve_conflict(conn, conflict_id, resolution, sql, notes, force=force)
     if format is Format.json:
         print_json(done)
         return

@@ -118,3 +118,48 @@ def test_an_agent_owns_its_branch_and_reads_main(db: str) -> None:
         assert owners == [("reader",)]
         agent.execute("ALTER TABLE users ADD COLUMN oauth text; UPDATE users SET oauth = 'x'")
         agent.execute("SELECT pggit.commit('oauth')")
+
+
+def test_an_agent_coordinates_as_itself(db: str) -> None:
+    """The seed's Python and SQL, run by the agent's own role: its own intents only."""
+    from pggit_core.coordination import IntentRegistry
+    from pggit_core.errors import PermissionDenied as Denied
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id int PRIMARY KEY, email text)")
+        conn.execute("SELECT pggit.commit('users')")
+        conn.execute("SELECT pggit._set_database_search_path()")
+        mine = agents.add(conn, "claude-auth", admin_dsn=db)
+        other = agents.add(conn, "local-llm-search", admin_dsn=db)
+    with psycopg.connect(mine.dsn, autocommit=True) as a, psycopg.connect(other.dsn, autocommit=True) as b:
+        registry_a, registry_b = IntentRegistry(a), IntentRegistry(b)
+        intent_a = registry_a.register("claude-auth", "oauth", ["ALTER TABLE users ADD COLUMN oauth text"], ["users"])
+        checked = registry_a.check("claude-auth", "more", ["ALTER TABLE users ADD COLUMN more text"], ["users"])
+        assert checked.conflicts  # it sees its own live intent on users
+        with pytest.raises(Denied):
+            registry_a.register("local-llm-search", "fake", ["ALTER TABLE users ADD COLUMN x text"], ["users"])
+        intent_b = registry_b.register("local-llm-search", "prefs", ["ALTER TABLE users ADD COLUMN prefs jsonb"],
+                                       ["users"])
+        conflict = registry_b.get_conflicts(intent_b.id)[0]
+        assert conflict.other_intent_id == intent_a.id
+        registry_a.resolve_conflict(conflict.id or 0, "auth first")  # either party may
+        with pytest.raises(Denied):
+            registry_b.mark_in_progress(intent_a.id)
+        registry_a.mark_in_progress(intent_a.id)
+        # the seed's Pattern 3, as written, by the agent: its own intent moves, the other's does not
+        a.execute("UPDATE pggit_agent_intents SET status = 'pending_review' WHERE branch_name = %s",
+                  (intent_a.branch_name,))
+        moved = b.execute("UPDATE pggit_agent_intents SET status = 'abandoned' WHERE branch_name = %s",
+                          (intent_a.branch_name,))
+        assert moved.rowcount == 0
+        assert registry_a.get(intent_a.id).status.value == "pending_review"
+        # its branch is its own: check out, change, commit, diff, log
+        a.execute("SELECT pggit.checkout(%s)", (intent_a.branch_name,))
+        a.execute("ALTER TABLE users ADD COLUMN oauth text")
+        a.execute("SELECT pggit.commit('oauth')")
+        diff = a.execute("SELECT object_key, change FROM pggit.diff('main', %s)", (intent_a.branch_name,)).fetchall()
+        assert diff == [("table:public.users", "changed")]
+        log = a.execute("SELECT author FROM pggit.log(%s, 1)", (intent_a.branch_name,)).fetchall()
+        assert log == [("claude-auth",)]
+        with pytest.raises(psycopg.Error):
+            b.execute("SELECT pggit.checkout(%s)", (intent_a.branch_name,))

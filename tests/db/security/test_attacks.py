@@ -287,3 +287,27 @@ def test_create_on_main_granted_to_public_is_still_refused(world: World) -> None
     assert "role attacker is an agent" in str(refused.value)
     world.admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
     world.assert_untouched()
+
+
+def test_custom_resolution_checks_on_the_cli(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    from pggit_core.cli import main
+
+    world.admin.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(200)")
+    world.admin.execute("SELECT pggit.commit('email 200')")
+    world.attacker.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(300)")
+    world.attacker.execute("SELECT pggit.commit('email 300')")
+    stopped = world.admin.execute("SELECT pggit.merge('agent/attacker', 'main')").fetchone()
+    assert stopped is not None
+    conflict_id = str(stopped[0]["conflicts"][0]["id"])
+    code = main(["resolve", "--conflict-id", conflict_id, "--resolution", "custom", "--sql",
+                 "ALTER TABLE users ALTER COLUMN email TYPE text; DELETE FROM orders", "--dsn", world.dsn])
+    err = capsys.readouterr().err
+    assert code == 2 and "not a schema change" in err and "Traceback" not in err
+    code = main(["resolve", "--conflict-id", conflict_id, "--resolution", "custom", "--sql", "DELETE FROM orders",
+                 "--force", "--dsn", world.dsn, "--format", "json"])
+    out = capsys.readouterr().out
+    assert code == 0 and '"forced_by": "postgres"' in out
+    failed = world.admin.execute("SELECT pggit.merge('agent/attacker', 'main')").fetchone()
+    # a forced DELETE runs: that is what force means, and the conflict row says who forced it
+    assert failed is not None and failed[0]["result"] == "merged"
+    assert world.admin.execute("SELECT count(*) FROM public.orders").fetchone() == (0,)
