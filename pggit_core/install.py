@@ -97,9 +97,10 @@ def install(conn: psycopg.Connection[tuple[object, ...]], *, set_search_path: bo
         # (sql/security.sql), begun as soon as pggit.operations exists; databases installed before it had
         # that table honour the setting pggit.internal during their upgrade.
         conn.execute("SELECT set_config('pggit.internal', 'on', true)")
-        if previous is not None:
-            conn.execute("SELECT CASE WHEN to_regprocedure('pggit._op_begin(bigint,text,bigint,jsonb)') IS NOT NULL "
-                         "THEN pggit._op_begin(0, 'install') END")
+        has_operations = conn.execute(
+            "SELECT to_regprocedure('pggit._op_begin(bigint,text,bigint,jsonb)') IS NOT NULL").fetchone()
+        if has_operations and has_operations[0]:
+            conn.execute("SELECT pggit._op_begin(0, 'install')")
         for name in files:
             text = (directory / name).read_text()
             try:
