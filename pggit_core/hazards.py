@@ -74,6 +74,10 @@ RULES: dict[str, Rule] = {r.code: r for r in (
          "edit the migration to use ALTER ... RENAME so the data is kept."),
     Rule("PGH303", Severity.warning, "removes a view, function or procedure",
          "Clients that still call it break. Remove its callers first; the down migration recreates it."),
+    Rule("PGH401", Severity.warning, "creates a SECURITY DEFINER function or procedure",
+         "It runs with the rights of its owner (the role that applies the migration, often a superuser) for "
+         "anyone allowed to call it. Read its body, give it SET search_path, revoke EXECUTE from PUBLIC, and "
+         "apply it as a role that owns no more than it needs."),
 )}
 
 
@@ -188,9 +192,18 @@ def _removed(key: str, obj: Mapping[str, Any], ords: Mapping[str, int]) -> list[
     return []
 
 
+def _definer(key: str, obj: Mapping[str, Any], ords: Mapping[str, int]) -> list[Hazard]:
+    if obj.get("kind") in ("function", "procedure") and obj.get("security_definer") is True:
+        return [_hazard("PGH401", key, f"{obj.get('kind')} {key.split(':', 1)[1]} runs as its owner "
+                                       "(SECURITY DEFINER)", ords)]
+    return []
+
+
 def _added(key: str, obj: Mapping[str, Any], before: Mapping[str, Any], steps: Sequence[PlanStep],
            ords: Mapping[str, int]) -> list[Hazard]:
     kind = obj.get("kind")
+    if kind in ("function", "procedure"):
+        return _definer(key, obj, ords)
     if kind not in ("index", "constraint") or _table_key(obj) not in before:
         return []
     name = key.split(":", 1)[1]
@@ -218,6 +231,8 @@ def _changed(key: str, old: Mapping[str, Any], new: Mapping[str, Any], before: M
              steps: Sequence[PlanStep], ords: Mapping[str, int]) -> list[Hazard]:
     kind = new.get("kind")
     name = key.split(":", 1)[1]
+    if kind in ("function", "procedure"):
+        return [] if old.get("security_definer") is True else _definer(key, new, ords)
     if kind in ("index", "constraint"):
         if old.get("definition") != new.get("definition") or old.get("type") != new.get("type"):
             return _added(key, new, before, steps, ords)

@@ -226,6 +226,7 @@ BEGIN
     ON CONFLICT ON CONSTRAINT agents_pkey DO UPDATE SET password = EXCLUDED.password, merger = EXCLUDED.merger;
     -- pggit's own grants are not history of main
     PERFORM pggit._op_begin(0, 'install');
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), agent_name);
     PERFORM pggit._grant_main_read();
     PERFORM pggit._op_end(0);
     RETURN jsonb_build_object('name', agent_name, 'password', pw, 'merger', merger, 'created', created,

@@ -70,7 +70,7 @@ def test_type_change_classification(old: str, new: str, effect: TypeChange) -> N
 
 def test_every_rule_has_a_stable_code_severity_and_advice() -> None:
     assert set(RULES) == {"PGH101", "PGH102", "PGH103", "PGH104", "PGH105", "PGH201", "PGH202", "PGH203",
-                          "PGH204", "PGH205", "PGH206", "PGH207", "PGH301", "PGH302", "PGH303"}
+                          "PGH204", "PGH205", "PGH206", "PGH207", "PGH301", "PGH302", "PGH303", "PGH401"}
     for code, rule in RULES.items():
         assert rule.code == code and rule.advice and rule.title
         assert rule.severity in (Severity.error, Severity.warning)
@@ -140,6 +140,18 @@ def test_renames_lookalikes_enums_sequences_and_removed_functions() -> None:
                                     "PGH303"]
     rename = next(h for h in found if h.code == "PGH301")
     assert rename.object_key == "table:public.accounts" and "login" in rename.message
+
+
+def test_security_definer_functions_are_flagged() -> None:
+    """A function that runs as its owner: the role that applies the migration (the merge's, the deployer's)."""
+    plain = {"kind": "function", "schema": "public", "name": "f", "security_definer": False}
+    definer = {**plain, "security_definer": True}
+    made = lint([], doc(), doc(("function:public.f()", definer)))
+    assert codes(made) == ["PGH401"] and "SECURITY DEFINER" in made[0].message
+    assert codes(lint([], doc(("function:public.f()", plain)), doc(("function:public.f()", definer)))) == ["PGH401"]
+    assert codes(lint([], doc(("function:public.f()", definer)), doc(("function:public.f()", {**definer, "body": "x"}
+                                                                       )))) == []
+    assert codes(lint([], doc(), doc(("function:public.f()", plain)))) == []
 
 
 def test_data_losses_name_what_down_cannot_restore() -> None:
