@@ -191,3 +191,12 @@ def from_database_error(exc: BaseException) -> PgGitError | None:
     if hint is None and sqlstate == INSUFFICIENT_PRIVILEGE:
         hint = PRIVILEGE_HINT
     return cls(message, hint=hint)
+
+
+def database_refused(exc: BaseException) -> PgGitError:
+    """A PostgreSQL error no pggit class names, as a PgGitError: its message and hint, and its SQLSTATE."""
+    diag = getattr(exc, "diag", None)
+    message = (getattr(diag, "message_primary", None) or str(exc)).strip()
+    sqlstate = getattr(exc, "sqlstate", None)
+    return PgGitError(f"PostgreSQL refused it{f' [{sqlstate}]' if sqlstate else ''}: {message}",
+                      hint=getattr(diag, "message_hint", None) or "see the message; nothing was changed")

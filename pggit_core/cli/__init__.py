@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import sys
 
+import psycopg
+
 from pggit_core.cli.app import app
 from pggit_core.cli.output import fail
-from pggit_core.errors import PgGitError
+from pggit_core.errors import PgGitError, database_refused, from_database_error
 
 _OFFLINE_PREFECT = {
     "DO_NOT_TRACK": "1",
@@ -27,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
         code = app(args=argv, standalone_mode=False)
     except PgGitError as exc:
         return fail(exc)
+    except psycopg.Error as exc:  # what PostgreSQL refused (a privilege an agent lacks, ...): one line, no traceback
+        return fail(from_database_error(exc) or database_refused(exc))
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int | None) else 1
     except Exception as exc:  # click's usage errors carry their own exit code

@@ -163,3 +163,15 @@ def test_an_agent_coordinates_as_itself(db: str) -> None:
         assert log == [("claude-auth",)]
         with pytest.raises(psycopg.Error):
             b.execute("SELECT pggit.checkout(%s)", (intent_a.branch_name,))
+
+
+def test_what_an_agent_may_not_do_is_one_line_on_the_cli(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id int PRIMARY KEY)")
+        conn.execute("SELECT pggit.commit('users')")
+        login = agents.add(conn, "cli-agent", admin_dsn=db)
+    for argv in (["merge", "main", "--into", "main", "--dsn", login.dsn],
+                 ["branch", "delete", "main", "--dsn", login.dsn],
+                 ["migrate", "generate", "--name", "x", "--dsn", login.dsn]):
+        code, _, err = run(capsys, *argv)
+        assert code != 0 and "Traceback" not in err and err.count("\n") <= 3, (argv, err)
