@@ -172,6 +172,6 @@ def test_what_an_agent_may_not_do_is_one_line_on_the_cli(db: str, capsys: pytest
         login = agents.add(conn, "cli-agent", admin_dsn=db)
     for argv in (["merge", "main", "--into", "main", "--dsn", login.dsn],
                  ["branch", "delete", "main", "--dsn", login.dsn],
-                 ["migrate", "generate", "--name", "x", "--dsn", login.dsn]):
+                 ["migrate", "generate", "--from-branch", "main", "--name", "x", "--dsn", login.dsn]):
         code, _, err = run(capsys, *argv)
         assert code != 0 and "Traceback" not in err and err.count("\n") <= 3, (argv, err)
