@@ -311,3 +311,22 @@ def test_custom_resolution_checks_on_the_cli(world: World, capsys: pytest.Captur
     # a forced DELETE runs: that is what force means, and the conflict row says who forced it
     assert failed is not None and failed[0]["result"] == "merged"
     assert world.admin.execute("SELECT count(*) FROM public.orders").fetchone() == (0,)
+
+
+def test_an_agent_resolves_only_its_own_conflicts(world: World) -> None:
+    world.admin.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(200)")
+    world.admin.execute("SELECT pggit.commit('email 200')")
+    world.victim.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(300)")
+    world.victim.execute("SELECT pggit.commit('email 300')")
+    stopped = world.admin.execute("SELECT pggit.merge('agent/victim', 'main')").fetchone()
+    assert stopped is not None and stopped[0]["result"] == "conflicts"
+    conflict_id = stopped[0]["conflicts"][0]["id"]
+    for sql in ("SELECT pggit.resolve_conflict(%s, 'ours')",
+                "SELECT pggit._conflict_record(%s, 'theirs', NULL, NULL, false)",
+                "SELECT pggit._conflict_record_proposal(%s, '{}')"):
+        with pytest.raises(psycopg.Error) as refused:
+            world.attacker.execute(sql, (conflict_id,))
+        assert refused.value.sqlstate == "PGG51", sql
+    assert world.admin.execute("SELECT resolved, proposal FROM pggit.conflicts WHERE id = %s",
+                               (conflict_id,)).fetchone() == (False, None)
+    world.victim.execute("SELECT pggit.resolve_conflict(%s, 'theirs')", (conflict_id,))  # its own: fine
