@@ -25,7 +25,7 @@ def ident(name: str) -> sql.Identifier:
     return sql.Identifier(name)
 
 
-def build_schema(conn: Conn, tables: int) -> None:
+def schema_statements(tables: int) -> list[sql.Composed]:
     """`tables` tables chained by foreign keys, each with an index; a view on every tenth."""
     statements: list[sql.Composed] = []
     for i in range(tables):
@@ -36,8 +36,12 @@ def build_schema(conn: Conn, tables: int) -> None:
         statements.append(sql.SQL("CREATE INDEX {} ON {} (name)").format(ident(f"t{i:03d}_name_idx"), table))
         if i % 10 == 0:
             statements.append(sql.SQL("CREATE VIEW {} AS SELECT id, name FROM {}").format(ident(f"v{i:03d}"), table))
+    return statements
+
+
+def build_schema(conn: Conn, tables: int) -> None:
     with conn.transaction():
-        for statement in statements:
+        for statement in schema_statements(tables):
             conn.execute(statement)
     conn.execute("SELECT pggit.commit('bench schema')")
 
@@ -73,12 +77,9 @@ def timed(conn: Conn, query: str, params: tuple[Any, ...]) -> tuple[float, Any]:
 def floor(admin: str, tables: int, count: int, name: str) -> float:
     """The same statements applied to the same schema in one transaction, without pggit installed."""
     with scratch_database(admin, name) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
-        for i in range(tables):
-            table, parent = ident(f"t{i:03d}"), ident(f"t{i - 1:03d}")
-            ref = sql.SQL(", parent_id integer REFERENCES {} (id)").format(parent) if i else sql.SQL("")
-            conn.execute(sql.SQL("CREATE TABLE {} (id serial PRIMARY KEY, name text NOT NULL,"
-                                 " created_at timestamptz NOT NULL DEFAULT now(){})").format(table, ref))
-            conn.execute(sql.SQL("CREATE INDEX {} ON {} (name)").format(ident(f"t{i:03d}_name_idx"), table))
+        with conn.transaction():
+            for statement in schema_statements(tables):
+                conn.execute(statement)
         start = time.perf_counter()
         with conn.transaction():
             for statement in branch_statements(count, tables, "b"):

@@ -9,6 +9,19 @@ import pytest
 
 from tests.db.security.conftest import World
 
+
+def email_conflict(world: World, agent: str = "attacker") -> int:
+    """main and the agent's branch both change users.email's type: merging the branch stops on that conflict."""
+    world.admin.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(200)")
+    world.admin.execute("SELECT pggit.commit('email 200')")
+    conn = world.attacker if agent == "attacker" else world.victim
+    conn.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(300)")
+    conn.execute("SELECT pggit.commit('email 300')")
+    stopped = world.admin.execute("SELECT pggit.merge(%s, 'main')", (f"agent/{agent}",)).fetchone()
+    assert stopped is not None and stopped[0]["result"] == "conflicts", stopped
+    return int(stopped[0]["conflicts"][0]["id"])
+
+
 # (case id, what the agent sends as one message). Every one must fail and change nothing.
 REFUSED = [
     ("truncate-main", "TRUNCATE public.orders"),
@@ -159,13 +172,7 @@ def test_a_forged_branch_setting_commits_nowhere_but_the_sessions_branch(world: 
 
 
 def test_custom_resolution_carrying_data_changes_is_refused_on_every_face(world: World) -> None:
-    world.admin.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(200)")
-    world.admin.execute("SELECT pggit.commit('email 200')")
-    world.attacker.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(300)")
-    world.attacker.execute("SELECT pggit.commit('email 300')")
-    stopped = world.admin.execute("SELECT pggit.merge('agent/attacker', 'main')").fetchone()
-    assert stopped is not None and stopped[0]["result"] == "conflicts"
-    conflict_id = stopped[0]["conflicts"][0]["id"]
+    conflict_id = email_conflict(world)
     for who in (world.attacker, world.admin):
         for sql in ("ALTER TABLE users ALTER COLUMN email TYPE text; DELETE FROM orders",
                     "ALTER TABLE users ALTER COLUMN email TYPE text; COPY orders FROM STDIN",
@@ -194,13 +201,7 @@ def test_custom_resolution_carrying_data_changes_is_refused_on_every_face(world:
 def test_a_tampered_resolution_is_checked_again_at_merge(world: World) -> None:
     """Even a resolution row changed behind pggit's back (a superuser's UPDATE) passes the checks again when
     the merge applies it: the DELETE never runs."""
-    world.admin.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(200)")
-    world.admin.execute("SELECT pggit.commit('email 200')")
-    world.attacker.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(300)")
-    world.attacker.execute("SELECT pggit.commit('email 300')")
-    stopped = world.admin.execute("SELECT pggit.merge('agent/attacker', 'main')").fetchone()
-    assert stopped is not None
-    conflict_id = stopped[0]["conflicts"][0]["id"]
+    conflict_id = email_conflict(world)
     world.attacker.execute("SELECT pggit.resolve_conflict(%s, 'custom', 'ALTER TABLE users ALTER COLUMN email TYPE "
                            "text')", (conflict_id,))
     world.admin.execute("UPDATE pggit.conflicts SET custom_sql = custom_sql || '; DELETE FROM orders' WHERE id = %s",
@@ -212,13 +213,7 @@ def test_a_tampered_resolution_is_checked_again_at_merge(world: World) -> None:
 
 
 def test_forced_resolution_records_who_forced_it(world: World) -> None:
-    world.admin.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(200)")
-    world.admin.execute("SELECT pggit.commit('email 200')")
-    world.attacker.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(300)")
-    world.attacker.execute("SELECT pggit.commit('email 300')")
-    stopped = world.admin.execute("SELECT pggit.merge('agent/attacker', 'main')").fetchone()
-    assert stopped is not None
-    conflict_id = stopped[0]["conflicts"][0]["id"]
+    conflict_id = email_conflict(world)
     row = world.admin.execute("SELECT pggit.resolve_conflict(%s, 'custom', 'ALTER TABLE users ALTER COLUMN email "
                               "TYPE text; CREATE TABLE audit (x int)', force => true)", (conflict_id,)).fetchone()
     assert row is not None and row[0]["forced_by"] == "postgres"
@@ -292,13 +287,7 @@ def test_create_on_main_granted_to_public_is_still_refused(world: World) -> None
 def test_custom_resolution_checks_on_the_cli(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     from pggit_core.cli import main
 
-    world.admin.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(200)")
-    world.admin.execute("SELECT pggit.commit('email 200')")
-    world.attacker.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(300)")
-    world.attacker.execute("SELECT pggit.commit('email 300')")
-    stopped = world.admin.execute("SELECT pggit.merge('agent/attacker', 'main')").fetchone()
-    assert stopped is not None
-    conflict_id = str(stopped[0]["conflicts"][0]["id"])
+    conflict_id = str(email_conflict(world))
     code = main(["resolve", "--conflict-id", conflict_id, "--resolution", "custom", "--sql",
                  "ALTER TABLE users ALTER COLUMN email TYPE text; DELETE FROM orders", "--dsn", world.dsn])
     err = capsys.readouterr().err
@@ -314,13 +303,7 @@ def test_custom_resolution_checks_on_the_cli(world: World, capsys: pytest.Captur
 
 
 def test_an_agent_resolves_only_its_own_conflicts(world: World) -> None:
-    world.admin.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(200)")
-    world.admin.execute("SELECT pggit.commit('email 200')")
-    world.victim.execute("ALTER TABLE users ALTER COLUMN email TYPE varchar(300)")
-    world.victim.execute("SELECT pggit.commit('email 300')")
-    stopped = world.admin.execute("SELECT pggit.merge('agent/victim', 'main')").fetchone()
-    assert stopped is not None and stopped[0]["result"] == "conflicts"
-    conflict_id = stopped[0]["conflicts"][0]["id"]
+    conflict_id = email_conflict(world, "victim")
     for sql in ("SELECT pggit.resolve_conflict(%s, 'ours')",
                 "SELECT pggit._conflict_record(%s, 'theirs', NULL, NULL, false)",
                 "SELECT pggit._conflict_record_proposal(%s, '{}')"):
