@@ -18,6 +18,7 @@ REVOKE EXECUTE ON FUNCTION
     pggit._capture_drop(),
     pggit._grant_main_read(),
     pggit._agent_password(text),
+    pggit._password_verifier(text),
     pggit.add_agent(text, boolean, boolean),
     pggit.remove_agent(text, boolean),
     pggit._set_database_search_path(),

@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS pggit.agents (
     created_by text NOT NULL DEFAULT current_user,
     created_at timestamptz NOT NULL DEFAULT now()
 );
+-- The role's password verifier (pg_authid.rolpassword) when the password above was set: when it no longer
+-- matches, the role's password was changed since (by another database's pggit.add_agent, or by hand).
+ALTER TABLE pggit.agents ADD COLUMN IF NOT EXISTS verifier text;
 REVOKE ALL ON pggit.agents FROM PUBLIC;
 
 -- What pggit's own operations are doing in a transaction: one row per branch an operation may change
@@ -173,6 +176,16 @@ BEGIN
 END
 $fn$;
 
+-- A role's password verifier, NULL when the caller may not read pg_authid (only superusers may).
+CREATE OR REPLACE FUNCTION pggit._password_verifier(role_name text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+BEGIN
+    RETURN (SELECT a.rolpassword FROM pg_authid a WHERE a.rolname = _password_verifier.role_name);
+EXCEPTION WHEN insufficient_privilege THEN
+    RETURN NULL;
+END
+$fn$;
+
 -- pggit.add_agent(name, merger): create (or keep) a LOGIN role for an agent, a member of pggit_agent (and of
 -- pggit_merger with merger => true), never a superuser. Idempotent: adding an agent again keeps its password
 -- (new_password => true makes a new one). Returns {"name", "password", "merger", "created",
@@ -202,7 +215,8 @@ BEGIN
             HINT = format('remove them (ALTER ROLE %I NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS) or remove the agent', agent_name);
     END IF;
     SELECT * INTO rec FROM pggit.agents a WHERE a.name = agent_name FOR UPDATE;
-    IF FOUND AND r.oid IS NOT NULL AND NOT new_password THEN
+    IF FOUND AND r.oid IS NOT NULL AND NOT new_password
+       AND rec.verifier IS NOT DISTINCT FROM pggit._password_verifier(agent_name) THEN
         pw := rec.password;
     ELSE
         pw := encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text || clock_timestamp()::text, 'UTF8')), 'hex');
@@ -222,8 +236,10 @@ BEGIN
     ELSIF pg_has_role(agent_name, 'pggit_merger', 'MEMBER') THEN
         EXECUTE format('REVOKE pggit_merger FROM %I', agent_name);
     END IF;
-    INSERT INTO pggit.agents AS a (name, password, merger) VALUES (agent_name, pw, merger)
-    ON CONFLICT ON CONSTRAINT agents_pkey DO UPDATE SET password = EXCLUDED.password, merger = EXCLUDED.merger;
+    INSERT INTO pggit.agents AS a (name, password, merger, verifier)
+    VALUES (agent_name, pw, merger, pggit._password_verifier(agent_name))
+    ON CONFLICT ON CONSTRAINT agents_pkey DO UPDATE
+       SET password = EXCLUDED.password, merger = EXCLUDED.merger, verifier = EXCLUDED.verifier;
     -- pggit's own grants are not history of main
     PERFORM pggit._op_begin(0, 'install');
     EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), agent_name);

@@ -175,3 +175,21 @@ def test_what_an_agent_may_not_do_is_one_line_on_the_cli(db: str, capsys: pytest
                  ["migrate", "generate", "--from-branch", "main", "--name", "x", "--dsn", login.dsn]):
         code, _, err = run(capsys, *argv)
         assert code != 0 and "Traceback" not in err and err.count("\n") <= 3, (argv, err)
+
+
+def test_an_agent_of_two_databases_always_gets_a_working_dsn(db: str, empty_db: str) -> None:
+    """Roles are per server: adding the agent in a second database changes its password; adding it again in
+    the first notices and gives it a working one (the first's stored password no longer matches the role)."""
+    from pggit_core import install
+
+    with psycopg.connect(empty_db, autocommit=True) as other:
+        install.install(other)
+    with psycopg.connect(db, autocommit=True) as first, psycopg.connect(empty_db, autocommit=True) as second:
+        one = agents.add(first, "two-homes", admin_dsn=db)
+        two = agents.add(second, "two-homes", admin_dsn=empty_db)
+        assert two.password_changed
+        again = agents.add(first, "two-homes", admin_dsn=db)
+        assert again.password_changed and again.dsn != one.dsn
+        psycopg.connect(again.dsn).close()
+        second.execute("SELECT pggit.remove_agent('two-homes')")
+        first.execute("SELECT pggit.remove_agent('two-homes')")
