@@ -6,6 +6,8 @@ import os
 import sys
 
 import psycopg
+import typer
+from typer.exceptions import TyperException
 
 from pggit_core.cli.app import app
 from pggit_core.cli.output import fail
@@ -33,15 +35,13 @@ def main(argv: list[str] | None = None) -> int:
         return fail(from_database_error(exc) or database_refused(exc))
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int | None) else 1
-    except Exception as exc:  # click's usage errors carry their own exit code
-        from click.exceptions import Abort, ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, Abort):
-            return 1
-        raise
+    except TyperException as exc:  # usage errors (a missing option, a bad value): click's message and exit code
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        return int(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        return 1
     return code if isinstance(code, int) else 0
 
 
