@@ -10,7 +10,8 @@ import psycopg
 from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict
 
-from pggit_core.errors import PermissionDenied, from_database_error
+from pggit_core.errors import PermissionDenied
+from pggit_core.store.commits import database_errors
 from pggit_core.store.durable import operation
 
 Conn = psycopg.Connection[Any]
@@ -63,16 +64,10 @@ def dsn_for(admin_dsn: str, role: str, password: str) -> str:
 
 def _admin_call(conn: Conn, query: str, params: tuple[object, ...]) -> Any:
     try:
-        with operation(conn):
+        with database_errors(), operation(conn):
             row = conn.execute(query, params).fetchone()
-    except psycopg.errors.InsufficientPrivilege as exc:
-        raise PermissionDenied(f"{(exc.diag.message_primary or str(exc)).strip()} (connected as "
-                               f"{conn.info.user})", hint=ADMIN_HINT) from exc
-    except psycopg.Error as exc:
-        mapped = from_database_error(exc)
-        if mapped is not None:
-            raise mapped from exc
-        raise
+    except PermissionDenied as exc:
+        raise PermissionDenied(f"{exc.message} (connected as {conn.info.user})", hint=ADMIN_HINT) from exc
     return None if row is None else row[0]
 
 
@@ -98,12 +93,6 @@ def list_agents(conn: Conn) -> list[AgentInfo]:
         rows = cur.execute("SELECT name, merger, live_branches, created_by, created_at FROM pggit.list_agents()"
                            ).fetchall()
     return [AgentInfo.model_validate(r) for r in rows]
-
-
-def login_dsn(admin_dsn: str, name: str, *, merger: bool = False) -> str:
-    """The DSN agent ``name`` works with, adding its role when it has none yet (an admin's DSN)."""
-    with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=10) as conn:
-        return add(conn, name, admin_dsn=admin_dsn, merger=merger).dsn
 
 
 def describe(login: AgentLogin) -> str:

@@ -21,6 +21,7 @@ from pggit_core.errors import (
     ResolverUnavailable,
     from_database_error,
 )
+from pggit_core.store.commits import database_errors
 from pggit_core.store.durable import operation
 
 Conn = psycopg.Connection[Any]
@@ -144,15 +145,8 @@ def load_context(conn: Conn, conflict_id: int) -> tuple[ConflictContext, bool]:
 def _record(conn: Conn, conflict_id: int, document: dict[str, Any]) -> bool:
     """Store the proposal document on the open conflict, durably (store/durable.py: the record survives
     the caller's connection mode and an error raised afterwards); False if it was resolved meanwhile."""
-    try:
-        with operation(conn):
-            row = conn.execute("SELECT pggit._conflict_record_proposal(%s, %s)",
-                               (conflict_id, Jsonb(document))).fetchone()
-    except psycopg.Error as exc:
-        mapped = from_database_error(exc)
-        if mapped is not None:
-            raise mapped from exc
-        raise
+    with database_errors(), operation(conn):
+        row = conn.execute("SELECT pggit._conflict_record_proposal(%s, %s)", (conflict_id, Jsonb(document))).fetchone()
     return bool(row and row[0])
 
 

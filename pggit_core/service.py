@@ -282,18 +282,20 @@ def _drop_branch(conn: Conn, name: str) -> bool:
     return True
 
 
-def agent_target(target: str, agent_id: str) -> str:
+def agent_target(target: str, agent_id: str | None = None, *, intent_id: int | None = None) -> str:
     """What an agent's own work connects with: its own role (pggit_core/agents.py), so that its branch and
-    everything in it is its own and PostgreSQL keeps it off main. ``target`` is the flow's DSN (or
-    ``block:<name>``): a superuser's is turned into the agent's login (the role is added when missing); a DSN of
-    the agent itself, or of a merger that is no superuser, does the agent's work as it is."""
+    everything in it is its own and PostgreSQL keeps it off main. The agent is ``agent_id``, or the one of intent
+    ``intent_id``. ``target`` is the flow's DSN (or ``block:<name>``): a superuser's is turned into the agent's
+    login (the role is added when missing), in one connection; a DSN of the agent itself, or of a merger that is
+    no superuser, does the agent's work as it is."""
     admin = dsn_of(target)
-    with connection(admin) as conn:
+    with _db(admin) as conn:
+        agent = agent_id if agent_id is not None else IntentRegistry(conn).get(intent_id or 0).agent_id
         row = conn.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
-    assert row is not None
-    if str(row[0]) == agent_id or not bool(row[1]):
-        return target
-    return agents.login_dsn(admin, agent_id)
+        assert row is not None
+        if str(row[0]) == agent or not bool(row[1]):
+            return target
+        return agents.add(conn, agent, admin_dsn=admin).dsn
 
 
 # --- the service ---------------------------------------------------------------------------------------
@@ -392,7 +394,7 @@ def wait_for_gate(dsn: str, intent_id: int, *, timeout_seconds: float, poll_seco
 def start_work(dsn: str, intent_id: int) -> IntentView:
     """Mark the intent in progress; a branch without commits of its own is recreated from the current main,
     so work that waited at the gate starts from what its blockers merged. As the agent's own role."""
-    with _db(agent_target(dsn, _agent_of(dsn, intent_id))) as conn:
+    with _db(agent_target(dsn, intent_id=intent_id)) as conn:
         registry = IntentRegistry(conn)
         intent = registry.get(intent_id)
         if _stale_and_untouched(conn, intent.branch_name):
@@ -401,11 +403,6 @@ def start_work(dsn: str, intent_id: int) -> IntentView:
                 conn.execute("SELECT pggit.create_branch(%s, %s)", (intent.branch_name, MAIN))
         moved = registry.mark_in_progress(intent_id, "work started on its branch")
         return _view(conn, moved)
-
-
-def _agent_of(dsn: str, intent_id: int) -> str:
-    with _db(dsn) as conn:
-        return IntentRegistry(conn).get(intent_id).agent_id
 
 
 def _stale_and_untouched(conn: Conn, branch: str) -> bool:
@@ -424,7 +421,7 @@ def apply_changes(dsn: str, intent_id: int, statements: Sequence[str], message: 
     """Run the statements on the intent's branch in one transaction, commit them, mark the intent completed.
     A failing statement raises InvalidSQL with PostgreSQL's message; the branch is left unchanged. As the agent's
     own role: what it runs cannot touch main or another agent's branch."""
-    with _db(agent_target(dsn, _agent_of(dsn, intent_id))) as conn:
+    with _db(agent_target(dsn, intent_id=intent_id)) as conn:
         registry = IntentRegistry(conn)
         intent = registry.get(intent_id)
         client = PgGitClient(conn)

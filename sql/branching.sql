@@ -237,21 +237,19 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'PGG41', MESSAGE = format('branch %L already exists', p_name),
               HINT = 'another session created it just now; choose another name';
     END;
-    -- the schemas exist before the copy operation starts; their creation is pggit's own, not history
-    PERFORM pggit._op_begin(new_id, 'copy');
+    parent_doc := pggit._snapshot_of(parent_id);
+    SELECT * INTO settled FROM pggit._settle(parent_id, parent_doc, format('branch point of %s', p_name), invoker, false) s;
+    UPDATE pggit.branches b SET base_commit_id = settled.head, head_commit_id = settled.head WHERE b.id = new_id;
+    -- from here on the copy operation runs: what pggit itself does for it (the grants that let the copy read
+    -- main with its owner's rights, the schemas) is not history
+    PERFORM pggit._op_begin(new_id, 'copy', NULL, parent_doc);
+    PERFORM pggit._grant_main_read();
     FOR t IN SELECT s.tracked_schema FROM pggit._tracked_schemas() s ORDER BY s.pos LOOP
         physical := pggit._physical_schema_name(p_name, t.tracked_schema);
         EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', physical, owner_name);
         INSERT INTO pggit.branch_schemas (branch_id, tracked_schema, physical_schema, physical_oid)
         VALUES (new_id, t.tracked_schema, physical, (SELECT n.oid FROM pg_namespace n WHERE n.nspname = physical));
     END LOOP;
-
-    -- the copy reads main with the owner's rights
-    PERFORM pggit._grant_main_read();
-    parent_doc := pggit._snapshot_of(parent_id);
-    SELECT * INTO settled FROM pggit._settle(parent_id, parent_doc, format('branch point of %s', p_name), invoker, false) s;
-    UPDATE pggit.branches b SET base_commit_id = settled.head, head_commit_id = settled.head WHERE b.id = new_id;
-    PERFORM pggit._op_begin(new_id, 'copy', NULL, parent_doc);
     RETURN jsonb_build_object('id', new_id, 'parent_id', parent_id, 'doc', parent_doc);
 END
 $fn$;

@@ -108,15 +108,6 @@ BEGIN
 END
 $fn$;
 
--- This transaction's pggit operations: (branch, mode, merge) rows; none outside pggit's own operations.
-CREATE OR REPLACE FUNCTION pggit._ops() RETURNS TABLE (branch_id bigint, mode text, merge_id bigint)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
-BEGIN
-    RETURN QUERY SELECT o.branch_id, o.mode, o.merge_id FROM pggit.operations o
-                  WHERE o.pid = pg_backend_pid() AND o.txid = pg_current_xact_id_if_assigned();
-END
-$fn$;
-
 -- Start an operation on a branch in this transaction (pggit's own SECURITY DEFINER functions only).
 CREATE OR REPLACE FUNCTION pggit._op_begin(p_branch bigint, p_mode text, p_merge bigint DEFAULT NULL,
                                            p_doc jsonb DEFAULT NULL) RETURNS void
