@@ -182,6 +182,9 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
         '{}'::jsonb))
 $fn$;
 
+-- Gone since version 2 (pggit._settle makes branch points): dropped from older databases.
+DROP FUNCTION IF EXISTS pggit._branch_point(bigint, jsonb, text);
+
 -- The first half of pggit.create_branch, with pggit's rights: check the name and who asks, record the branch
 -- (owned by `owner`, default the invoker), create its schemas owned by that role, settle the parent's history
 -- (its uncaptured changes become their own commit), and start the copy operation. Returns {"id",

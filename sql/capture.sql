@@ -251,6 +251,9 @@ BEGIN
 END
 $fn$;
 
+-- The refusal of version 1 (five arguments): dropped from older databases.
+DROP FUNCTION IF EXISTS pggit._guard_refuse(text, text, text, text, text);
+
 -- The schema an object without one of its own belongs to: its table's (triggers, rules, policies, column
 -- defaults). NULL for anything else.
 CREATE OR REPLACE FUNCTION pggit._object_schema(classid oid, objid oid) RETURNS text

@@ -638,6 +638,12 @@ LANGUAGE sql STABLE AS $fn$
      WHERE x.commit_id IN (SELECT commit_id FROM pggit._merge_ancestors(b))
 $fn$;
 
+-- Gone since version 2 (pggit._settle, pggit._needs_own_transaction, the new pggit._merge_conclude): dropped
+-- from older databases.
+DROP FUNCTION IF EXISTS pggit._merge_commit_head(bigint, text);
+DROP FUNCTION IF EXISTS pggit._merge_needs_own_transaction(text);
+DROP FUNCTION IF EXISTS pggit._merge_conclude(bigint, text, jsonb, jsonb, text, text);
+
 -- The snapshot document a commit points at.
 CREATE OR REPLACE FUNCTION pggit._merge_commit_doc(commit_id bigint) RETURNS jsonb
 LANGUAGE sql STABLE AS $fn$
@@ -838,6 +844,25 @@ BEGIN
                 HINT = 'resolve the conflict again with SQL that keeps the object defined';
         END IF;
     END LOOP;
+END
+$fn$;
+
+-- The end of both apply paths: the target must now be the merged document (else PGG90 with `failure` and
+-- what differs), then the recorded custom resolutions run (pggit._merge_run_customs). Returns the statements
+-- the resolutions ran and the target's document at the end.
+CREATE OR REPLACE FUNCTION pggit._merge_conclude(target_id bigint, final jsonb, customs jsonb, base_doc jsonb,
+                                                 ours jsonb, theirs jsonb, failure text,
+                                                 OUT statements text[], OUT doc jsonb)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    actual jsonb := pggit._snapshot_of(target_id);
+BEGIN
+    IF NOT pggit._merge_same(actual, final) THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG90',
+            MESSAGE = format('%s: %s', failure, pggit._merge_differences(final, actual));
+    END IF;
+    SELECT x.statements, x.doc INTO statements, doc
+      FROM pggit._merge_run_customs(target_id, customs, actual, base_doc, ours, theirs) x;
 END
 $fn$;
 
@@ -1178,23 +1203,21 @@ BEGIN
                 PERFORM pggit._merge_exec(target_id, split_part(tracked, ',', 1), r.statement);
                 applied := applied || r.statement;
             END LOOP;
-            actual := pggit._snapshot_of(target_id);
-            IF skipped > 0 AND NOT pggit._merge_same(actual, final)
-               AND NOT EXISTS (SELECT 1 FROM pggit._plan(actual, final) p
-                                WHERE NOT (p.object_key LIKE 'index:%' AND p.change = 'added')) THEN
-                FOR r IN SELECT p.object_key, p.statement FROM pggit._plan(actual, final) p ORDER BY p.ord LOOP
-                    PERFORM pggit._merge_exec(target_id, split_part(split_part(r.object_key, ':', 2), '.', 1), r.statement);
-                    applied := applied || r.statement;
-                    notes := notes || format('applied in the merge transaction instead: %s', r.statement);
-                END LOOP;
+            IF skipped > 0 THEN
                 actual := pggit._snapshot_of(target_id);
+                IF NOT pggit._merge_same(actual, final)
+                   AND NOT EXISTS (SELECT 1 FROM pggit._plan(actual, final) p
+                                    WHERE NOT (p.object_key LIKE 'index:%' AND p.change = 'added')) THEN
+                    FOR r IN SELECT p.object_key, p.statement FROM pggit._plan(actual, final) p ORDER BY p.ord LOOP
+                        PERFORM pggit._merge_exec(target_id, split_part(split_part(r.object_key, ':', 2), '.', 1),
+                                                  r.statement);
+                        applied := applied || r.statement;
+                        notes := notes || format('applied in the merge transaction instead: %s', r.statement);
+                    END LOOP;
+                END IF;
             END IF;
-            IF NOT pggit._merge_same(actual, final) THEN
-                RAISE EXCEPTION USING ERRCODE = 'PGG90',
-                    MESSAGE = format('replaying the source''s statements did not reach the merged schema: %s',
-                                     pggit._merge_differences(final, actual));
-            END IF;
-            SELECT * INTO ran FROM pggit._merge_run_customs(target_id, customs, actual, base_doc, ours, theirs) x;
+            SELECT * INTO ran FROM pggit._merge_conclude(target_id, final, customs, base_doc, ours, theirs,
+                'replaying the source''s statements did not reach the merged schema') x;
             applied := applied || ran.statements;
             result_doc := ran.doc;
             method := 'replay';
@@ -1216,13 +1239,8 @@ BEGIN
                 PERFORM pggit._merge_exec(target_id, split_part(split_part(r.object_key, ':', 2), '.', 1), r.statement);
                 applied := applied || r.statement;
             END LOOP;
-            actual := pggit._snapshot_of(target_id);
-            IF NOT pggit._merge_same(actual, final) THEN
-                RAISE EXCEPTION USING ERRCODE = 'PGG90',
-                    MESSAGE = format('the target does not match the merged schema after applying the plan: %s',
-                                     pggit._merge_differences(final, actual));
-            END IF;
-            SELECT * INTO ran FROM pggit._merge_run_customs(target_id, customs, actual, base_doc, ours, theirs) x;
+            SELECT * INTO ran FROM pggit._merge_conclude(target_id, final, customs, base_doc, ours, theirs,
+                'the target does not match the merged schema after applying the plan') x;
             applied := applied || ran.statements;
             result_doc := ran.doc;
             method := 'plan';
