@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +16,86 @@ Kind = Literal[
     "table", "view", "matview", "sequence", "index", "constraint", "trigger", "policy",
     "function", "procedure", "enum", "domain", "composite",
 ]
+
+KINDS: frozenset[str] = frozenset(get_args(Kind))
+# Kinds whose keys name their table: `constraint:public.users.users_pkey`. `column` keys appear in `deps` only.
+TABLE_SCOPED: frozenset[str] = frozenset({"constraint", "trigger", "policy", "column"})
+ROUTINES: frozenset[str] = frozenset({"function", "procedure"})
+
+
+@dataclass(frozen=True, order=True)
+class ObjectKey:
+    """The branch-relative identity of an object, as the snapshot document spells it (`sql/snapshot.sql`):
+    `<kind>:<schema>.<name>`, `<kind>:<schema>.<table>.<name>` for constraints, triggers, policies and the
+    `column:` keys of `deps`, `<kind>:<schema>.<name>(<identity arguments>)` for routines.
+
+    The one place keys are built and read in Python; build them with the constructors, never with f-strings.
+    Parsing splits at the first dots, so a key whose schema or table name holds a dot is built from its object
+    (`ObjectKey.of`) rather than parsed; a routine's key is the document's own (its argument types are in no
+    field of the object)."""
+
+    kind: str
+    schema: str
+    name: str
+    table: str | None = None
+    arguments: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ObjectKey:
+        """Read a key; `ValueError` names what is wrong with a malformed one."""
+        kind, colon, rest = text.partition(":")
+        schema, dot, tail = rest.partition(".")
+        if not colon or not kind or not dot or not schema or not tail:
+            raise ValueError(f"{text!r} is not an object key: expected <kind>:<schema>.<name>")
+        if kind in ROUTINES:
+            open_at = tail.find("(")
+            if open_at <= 0 or not tail.endswith(")"):
+                raise ValueError(f"{text!r} is not a {kind} key: expected {kind}:<schema>.<name>(<arguments>)")
+            return cls(kind, schema, tail[:open_at], arguments=tail[open_at + 1:-1])
+        if kind in TABLE_SCOPED:
+            table, dot, name = tail.partition(".")
+            if not dot or not table or not name:
+                raise ValueError(f"{text!r} is not a {kind} key: expected {kind}:<schema>.<table>.<name>")
+            return cls(kind, schema, name, table=table)
+        return cls(kind, schema, tail)
+
+    @classmethod
+    def table_key(cls, schema: str, table: str) -> ObjectKey:
+        """The key of a table."""
+        return cls("table", schema, table)
+
+    @classmethod
+    def column(cls, schema: str, table: str, column: str) -> ObjectKey:
+        """A column's key as `deps` spell it (`column:public.users.email`)."""
+        return cls("column", schema, column, table=table)
+
+    @classmethod
+    def of(cls, obj: SchemaObject | Mapping[str, Any]) -> ObjectKey:
+        """The key of a document object, from its own fields."""
+        doc = obj.to_doc() if isinstance(obj, SchemaObject) else obj
+        kind, schema, name = str(doc["kind"]), str(doc["schema"]), str(doc["name"])
+        if kind in ROUTINES:
+            raise ValueError(f"the key of {kind} {schema}.{name} holds its argument types, which no field of the "
+                             f"object has: parse the document's key instead")
+        if kind in TABLE_SCOPED:
+            return cls(kind, schema, name, table=str(doc["table"]))
+        return cls(kind, schema, name)
+
+    @property
+    def table_of(self) -> ObjectKey | None:
+        """The key of the table a table-scoped key (constraint, trigger, policy, column) belongs to."""
+        return ObjectKey.table_key(self.schema, self.table) if self.table is not None else None
+
+    def with_schema(self, schema: str) -> ObjectKey:
+        """The same object in another (tracked) schema."""
+        return ObjectKey(self.kind, schema, self.name, self.table, self.arguments)
+
+    def __str__(self) -> str:
+        if self.arguments is not None:
+            return f"{self.kind}:{self.schema}.{self.name}({self.arguments})"
+        if self.table is not None:
+            return f"{self.kind}:{self.schema}.{self.table}.{self.name}"
+        return f"{self.kind}:{self.schema}.{self.name}"
 
 
 class Column(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from pggit_core.snapshot import Snapshot, jsonb_text
+from pggit_core.snapshot import ObjectKey, Snapshot, jsonb_text
 
 
 def _doc() -> dict[str, Any]:
@@ -94,3 +94,31 @@ def test_same_schema_ignores_deps_and_column_order() -> None:
     assert a.same_schema(b)
     other["objects"]["table:public.users"]["columns"]["email"]["not_null"] = False
     assert not a.same_schema(Snapshot.from_doc(other))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("table:public.users", ObjectKey("table", "public", "users")),
+    ("index:public.users_email_idx", ObjectKey("index", "public", "users_email_idx")),
+    ("constraint:public.users.users_pkey", ObjectKey("constraint", "public", "users_pkey", table="users")),
+    ("column:app.orders.total", ObjectKey("column", "app", "total", table="orders")),
+    ("function:public.f(integer, text)", ObjectKey("function", "public", "f", arguments="integer, text")),
+    ("procedure:public.p()", ObjectKey("procedure", "public", "p", arguments="")),
+])
+def test_object_keys_round_trip(text: str, expected: ObjectKey) -> None:
+    assert ObjectKey.parse(text) == expected
+    assert str(expected) == text
+
+
+@pytest.mark.parametrize("text", ["users", "table:users", "constraint:public.users", "function:public.f", ":a.b"])
+def test_malformed_object_keys_are_refused_by_name(text: str) -> None:
+    with pytest.raises(ValueError, match="not a"):
+        ObjectKey.parse(text)
+
+
+def test_object_key_of_an_object_and_its_table() -> None:
+    key = ObjectKey.of({"kind": "trigger", "schema": "public", "name": "t", "table": "users"})
+    assert str(key) == "trigger:public.users.t"
+    assert key.table_of == ObjectKey.table_key("public", "users")
+    assert str(ObjectKey.column("public", "users", "email")) == "column:public.users.email"
+    with pytest.raises(ValueError, match="argument types"):
+        ObjectKey.of({"kind": "function", "schema": "public", "name": "f"})
