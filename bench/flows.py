@@ -45,7 +45,8 @@ def _timed(fn: Callable[[], object]) -> float:
 def _direct_lifecycle(dsn: str, feature: str, out: str) -> None:
     """The lifecycle's service calls in order, without Prefect (the baseline)."""
     statements = [f"ALTER TABLE users ADD COLUMN {feature} TEXT"]
-    target = service.resolve_target(dsn)
+    service.require_installed(dsn)
+    target = dsn
     reg = service.register_intent(target, "bench-direct", feature, statements, ["users"], "low")
     service.wait_for_gate(target, reg.intent.id, timeout_seconds=0)
     service.start_work(target, reg.intent.id)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows import reports
 from pggit_core import service
 from pggit_core.errors import ConflictsBlock, MergeError
-from tasks import intents, merging, work
+from tasks import database, intents, merging, work
 
 AgentId = Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
                                description="Who is changing the schema, e.g. claude-payments.")]
@@ -69,7 +69,7 @@ def _failure_text(state: State[Any]) -> str:
 def settle_intent_of_failed_run(flow: Any, run: FlowRun, state: State[Any]) -> None:
     """Failure/crash hook: intents the run left live are marked merged when their branch was merged, kept
     when they wait on merge conflicts or an approved merge, and abandoned (branch dropped) otherwise."""
-    dsn = service.resolve_target(run.parameters.get("dsn"))
+    dsn = database.dsn_of(database.resolve_target(run.parameters.get("dsn")))
     reason = f"flow run {run.name} ({run.id}) ended {state.type.value}: {_failure_text(state)}"
     for intent in service.settle_failed_run(dsn, str(run.id), reason):
         flow_run_logger(run).warning("intent %s is now %s: %s", intent.id, intent.status, reason)

@@ -9,7 +9,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field
 
-from flows import reports
+from flows import demo, reports
 from pggit_core.errors import ConflictsBlock, MergeError
 from pggit_core.service import IntentView, MigrationOutcome
 from tasks import intents, merging, work
@@ -36,7 +36,7 @@ INDEXES = (
     "low",
 )
 RESOLUTION_NOTES = "Apply architecture first, then indexes"
-DEMO_DATABASE = "pggit_demo"
+DEMO_DATABASE = demo.DEMO_DATABASE
 
 
 class CoordinatorResult(BaseModel):
@@ -98,7 +98,7 @@ def coordinator(
     which is emptied each run like the database it belongs to."""
     logger = get_run_logger()
     run_id = str(flow_run.get_id()) if flow_run.get_id() else None
-    target = intents.prepare_demo_database(dsn, database)
+    target = demo.prepare_demo_database(dsn, database)
 
     registered = []
     for agent_id, feature, statements, tables, risk in (ARCHITECTURE, INDEXES):
@@ -121,7 +121,7 @@ def coordinator(
         _run_agent(target, architecture, ARCHITECTURE[2], auto_resolve, resolver),
         _run_agent(target, indexes, INDEXES[2], auto_resolve, resolver),
     )
-    out_dir = migrations_dir or intents.fresh_demo_migrations_dir(database)
+    out_dir = migrations_dir or demo.fresh_demo_migrations_dir(database)
     migration = merging.generate_migration(target, "auth_feature", out_dir)
     if migration is not None:
         create_markdown_artifact(key="coordinator-demo-migration", markdown=reports.migration_markdown(migration),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pggit_core.intents import IntentConflict
 from pggit_core.service import (
-    IntentConflictView,
     IntentView,
     MergeConflictView,
     MergeOutcome,
@@ -35,7 +35,7 @@ def intent_line(intent: IntentView) -> str:
             f"`{intent.branch_name}` ({intent.status}, risk {intent.risk_level})")
 
 
-def conflict_rows(conflicts: Sequence[IntentConflictView]) -> list[dict[str, Any]]:
+def conflict_rows(conflicts: Sequence[IntentConflict]) -> list[dict[str, Any]]:
     return [
         {"conflict": c.id, "other_intent": c.other_intent_id, "type": c.conflict_type, "severity": c.severity,
          "objects": ", ".join(c.affected_objects), "suggestions": " / ".join(c.resolution_suggestions),

@@ -95,6 +95,22 @@ def list_agents(conn: Conn) -> list[AgentInfo]:
     return [AgentInfo.model_validate(r) for r in rows]
 
 
+class SessionRole(BaseModel):
+    """Who a connection works as: its role, and whether that role is a superuser."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    superuser: bool
+
+
+def session_role(conn: Conn) -> SessionRole:
+    """The role ``conn`` works as (current_user)."""
+    row = conn.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    assert row is not None
+    return SessionRole(name=str(row[0]), superuser=bool(row[1]))
+
+
 def describe(login: AgentLogin) -> str:
     """One line for people."""
     verb = "Added" if login.created else "Kept"

@@ -13,6 +13,7 @@ import psycopg
 from pggit_core import footprint as fp
 from pggit_core.errors import AlreadyExists, InvalidInput, from_database_error
 from pggit_core.intents import (
+    Approval,
     CheckResult,
     ConflictType,
     Finding,
@@ -27,12 +28,13 @@ from pggit_core.intents import (
     lock_conflicts,
     partition_conflicts,
 )
+from pggit_core.store import approvals as approval_store
 from pggit_core.store import intents as store
 from pggit_core.store import locks as lock_store
 from pggit_core.store import partitions as partition_store
 from pggit_core.store.durable import durable
 
-__all__ = ["CheckResult", "ConflictType", "Intent", "IntentConflict", "IntentRegistry", "IntentStatus",
+__all__ = ["Approval", "CheckResult", "ConflictType", "Intent", "IntentConflict", "IntentRegistry", "IntentStatus",
            "RiskLevel", "Severity"]
 
 MAX_TEXT = 200
@@ -50,6 +52,10 @@ def _text(name: str, value: object) -> str:
         raise InvalidInput(f"{name} contains control characters (newline, tab, NUL...)",
                            hint=f"use printable characters in the {name}")
     return value
+
+
+def _optional_text(name: str, value: str | None) -> str | None:
+    return None if value is None else _text(name, value)
 
 
 def _risk(value: RiskLevel | str) -> RiskLevel:
@@ -122,11 +128,16 @@ class IntentRegistry:
     def register(self, agent_id: str, feature_name: str, schema_changes: Sequence[str] | str,
                  tables_affected: Sequence[str] | str | None = None,
                  risk_level: RiskLevel | str = RiskLevel.MEDIUM, *, description: str | None = None,
-                 agent_type: str | None = None) -> Intent:
+                 agent_type: str | None = None, flow_run_id: str | None = None) -> Intent:
         """Record an intent, its footprint and its conflicts, and allocate its branch, in one transaction.
-        Bad input raises (InvalidInput, InvalidSQL, AlreadyExists) and records nothing."""
+        Bad input raises (InvalidInput, InvalidSQL, AlreadyExists) and records nothing.
+
+        ``flow_run_id`` (the Prefect flow run driving the intent) is recorded with it and makes registration
+        idempotent: registering the same change again for the same agent, feature and flow run (a retried task)
+        returns the intent that run registered, with the conflicts its registration recorded."""
         intent, _ = self._analyse(agent_id, feature_name, schema_changes, tables_affected, risk_level,
-                                  description=description, agent_type=agent_type, record=True)
+                                  description=description, agent_type=agent_type, record=True,
+                                  flow_run_id=_optional_text("flow_run_id", flow_run_id))
         assert intent is not None
         return intent
 
@@ -142,8 +153,8 @@ class IntentRegistry:
 
     def _analyse(self, agent_id: str, feature_name: str, schema_changes: Sequence[str] | str,
                  tables_affected: Sequence[str] | str | None, risk_level: RiskLevel | str, *,
-                 description: str | None, agent_type: str | None,
-                 record: bool) -> tuple[Intent | None, CheckResult | None]:
+                 description: str | None, agent_type: str | None, record: bool,
+                 flow_run_id: str | None = None) -> tuple[Intent | None, CheckResult | None]:
         agent_id = _text("agent_id", agent_id)
         feature_name = _text("feature_name", feature_name)
         risk = _risk(risk_level)
@@ -162,7 +173,7 @@ class IntentRegistry:
             # check(): the same work in a transaction that is always rolled back, so nothing is recorded.
             with self.conn.transaction(force_rollback=not record):
                 value = self._in_transaction(agent_id, feature_name, risk, changes, declared, note, kind,
-                                             footprint, record)
+                                             footprint, record, flow_run_id)
         except psycopg.Error as exc:
             mapped = from_database_error(exc)
             if mapped is not None:
@@ -174,11 +185,16 @@ class IntentRegistry:
 
     def _in_transaction(self, agent_id: str, feature_name: str, risk: RiskLevel, changes: list[str],
                         declared: list[str], note: str, agent_type: str, footprint: fp.Footprint,
-                        record: bool) -> Intent | CheckResult:
+                        record: bool, flow_run_id: str | None) -> Intent | CheckResult:
         conn = self.conn
         store.lock_footprint(conn, footprint.lock_keys, reason=f"registered by {agent_id}")
         branch = branch_name_for(agent_id, feature_name)
         seen = store.lookup(conn, footprint, agent_id, feature_name, branch)
+        if record and seen.duplicate is not None and flow_run_id is not None \
+                and seen.duplicate_flow_run == flow_run_id:
+            again = store.get(conn, seen.duplicate)
+            if again.schema_changes == changes:
+                return again.model_copy(update={"conflicts": store.recorded_conflicts(conn, again.id)})
         if seen.duplicate is not None:
             raise AlreadyExists(f"agent {agent_id!r} already has a live intent for feature {feature_name!r} "
                                 f"(intent {seen.duplicate})",
@@ -189,7 +205,7 @@ class IntentRegistry:
         intent = store.record(conn, agent_id=agent_id, feature_name=feature_name, description=note,
                               branch_name=branch, risk_level=risk, schema_changes=changes,
                               tables_affected=_display_tables(footprint), footprint=footprint,
-                              agent_type=agent_type, findings=findings)
+                              agent_type=agent_type, findings=findings, flow_run_id=flow_run_id)
         intent_id = intent.id
         warnings: list[str] = list(footprint.warnings)
         if self.create_branches:
@@ -292,6 +308,22 @@ class IntentRegistry:
     @durable
     def abandon(self, intent_id: int, reason: str | None = None) -> Intent:
         return self._move(intent_id, IntentStatus.ABANDONED, reason)
+
+    @durable
+    def approve(self, intent_id: int, reviewer: str, comment: str = "") -> Approval:
+        """A review approves the intent waiting for it: pending_review -> completed, recorded as an approval
+        (reviewer, comment, the role that recorded it, when) with the status change. Whoever may change the
+        intent's status may (its agent or a merger). The same approval again, nothing changed since, returns the
+        recorded one."""
+        if not isinstance(comment, str) or "\x00" in comment:
+            raise InvalidInput("the comment must be a string without NUL characters", hint="fix the comment")
+        return approval_store.approve(self.conn, _id("intent_id", intent_id), _text("reviewer", reviewer), comment)
+
+    @durable
+    def approval(self, intent_id: int) -> Approval | None:
+        """The intent's last review approval, or None when no review approved it."""
+        store.get(self.conn, _id("intent_id", intent_id))
+        return approval_store.latest(self.conn, intent_id)
 
     # ------------------------------------------------------------------------------------------ locks, partitions
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -397,6 +397,7 @@ class Intent(BaseModel):
     updated_at: datetime
     dry_run: dict[str, Any] | None = None
     conflicts: list[IntentConflict] = []
+    flow_run_id: str | None = None
 
     @property
     def risk(self) -> RiskLevel:
@@ -418,3 +419,111 @@ class CheckResult(BaseModel):
     @property
     def blocking(self) -> bool:
         return any(c.severity == Severity.ERROR for c in self.conflicts)
+
+
+# ---------------------------------------------------------------------------------------------- intent rules
+# What the flows decide about registered intents (the gate, the nightly order, a failed run's intents), as pure
+# functions of Intent and IntentConflict values; pggit_core/service.py reads the values and calls these.
+
+
+class Approval(BaseModel):
+    """A review approval of an intent (a row of pggit.intent_approvals): who decided (``reviewer``, as the review
+    named them), their comment, the database role that recorded it and when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    intent_id: int
+    reviewer: str
+    comment: str
+    approved_by: str
+    approved_at: datetime
+
+
+def _footprint(intent: Intent) -> tuple[FootprintObject, ...]:
+    return tuple(FootprintObject.from_dict(o) for o in intent.footprint)
+
+
+def creates(intent: Intent) -> frozenset[str]:
+    """Object keys the intent creates, and the table keys of the tables it creates."""
+    made = [o for o in _footprint(intent) if o.action == Action.CREATE]
+    return frozenset({o.key for o in made} | {o.table_key for o in made if o.kind == Kind.TABLE and o.table_key})
+
+
+def uses(intent: Intent) -> frozenset[str]:
+    """Object keys the intent alters, drops or references, and every table key it touches."""
+    objects = _footprint(intent)
+    return frozenset({o.key for o in objects if o.action != Action.CREATE}
+                     | {o.table_key for o in objects if o.table_key})
+
+
+def earlier_conflicting(intent: Intent, conflicts: Sequence[IntentConflict]) -> tuple[set[int], set[int]]:
+    """Ids of earlier intents ``intent`` conflicts with, (with an ERROR conflict, with WARNING ones only)."""
+    errors: set[int] = set()
+    overlaps: set[int] = set()
+    for c in conflicts:
+        if c.other_intent_id is not None and c.other_intent_id < intent.id:
+            (errors if c.severity == Severity.ERROR else overlaps).add(c.other_intent_id)
+    return errors, overlaps - errors
+
+
+def blockers(intent: Intent, conflicts: Sequence[IntentConflict], others: Mapping[int, Intent]) -> list[Intent]:
+    """The gate: earlier live intents that must reach main first, in id order. An ERROR conflict with one
+    (reviewed or not) blocks, and so does one that creates something this intent uses; WARNING-only overlaps
+    (two new columns on one table) work in parallel: the three-way merge combines them. ``conflicts`` are the
+    intent's (seen from it); ``others`` holds the intents they name."""
+    errors, overlaps = earlier_conflicting(intent, conflicts)
+    found = []
+    for other_id in sorted(errors | overlaps):
+        other = others[other_id]
+        if other.status in LIVE_STATUSES and (other_id in errors or creates(other) & uses(intent)):
+            found.append(other)
+    return found
+
+
+def blocking_conflicts(intent: Intent, unreviewed: Sequence[IntentConflict], others: Mapping[int, Intent]) -> list[int]:
+    """The nightly merge's skip rule (the seed's): ids of the intent's unreviewed conflicts with earlier intents
+    that are still live. In registration order like the gate: a later intent waits for this one, so it never
+    blocks it."""
+    return [c.id for c in unreviewed
+            if c.id is not None and c.other_intent_id is not None and c.other_intent_id <= intent.id
+            and others[c.other_intent_id].status in LIVE_STATUSES]
+
+
+def dependency_order(intents: Sequence[Intent]) -> list[Intent]:
+    """Intents ordered so that one that uses what another creates comes after it; else registration order."""
+    made = {i.id: creates(i) for i in intents}
+    used = {i.id: uses(i) for i in intents}
+    by_id = {i.id: i for i in intents}
+    before = {i.id: {j.id for j in intents if j.id != i.id and made[j.id] & used[i.id]
+                     and not (made[i.id] & used[j.id] and i.id < j.id)} for i in intents}
+    ordered: list[Intent] = []
+    placed: set[int] = set()
+    while len(ordered) < len(intents):
+        ready = [i for i in sorted(by_id) if i not in placed and before[i] <= placed]
+        pick = ready[0] if ready else min(i for i in by_id if i not in placed)
+        ordered.append(by_id[pick])
+        placed.add(pick)
+    return ordered
+
+
+class Settlement(StrEnum):
+    """What becomes of a live intent whose flow run failed or crashed."""
+
+    MERGED = "merged"        # its branch head reached main: mark it merged, drop the branch
+    KEEP = "keep"            # it waits on merge conflicts, or on the nightly merge after an approval
+    ABANDON = "abandon"      # nothing of it reached main: abandon it, drop the branch
+    SETTLED = "settled"      # not live: nothing to do
+
+
+def settle(intent: Intent, *, head_merged: bool, approved: bool) -> Settlement:
+    """The rule of `service.settle_failed_run` for one intent of the failed run."""
+    if intent.status not in LIVE_STATUSES:
+        return Settlement.SETTLED
+    if intent.status == IntentStatus.CONFLICTED:
+        return Settlement.KEEP
+    if head_merged:
+        return Settlement.MERGED
+    if intent.status == IntentStatus.COMPLETED and approved:
+        return Settlement.KEEP
+    return Settlement.ABANDON

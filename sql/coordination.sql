@@ -221,7 +221,9 @@ DROP POLICY IF EXISTS table_locks_release ON pggit.table_locks;
 CREATE POLICY table_locks_release ON pggit.table_locks FOR DELETE USING (pggit._acts_for(agent_id));
 
 -- Record an intent with its footprint index rows and its conflicts, in one statement (pggit_core/store/
--- intents.py computes them). An agent records its own intents only. Returns {"intent", "conflicts"}.
+-- intents.py computes them), and the Prefect flow run driving it (p ->> 'flow_run', optional): registering
+-- is one transaction, and a retried registration of the same flow run finds this row (store.lookup). An
+-- agent records its own intents only. Returns {"intent", "conflicts"}.
 CREATE OR REPLACE FUNCTION pggit._intent_record(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 DECLARE
@@ -230,11 +232,12 @@ BEGIN
     PERFORM pggit._require_acts_for(p ->> 'agent', 'register an intent');
     WITH new_intent AS (
         INSERT INTO pggit.intents (agent_id, feature_name, description, branch_name, risk_level, schema_changes,
-                                   tables_affected, footprint, footprint_warnings, agent_type)
+                                   tables_affected, footprint, footprint_warnings, agent_type, flow_run_id)
         VALUES (p ->> 'agent', p ->> 'feature', p ->> 'description', p ->> 'branch', p ->> 'risk',
                 ARRAY(SELECT jsonb_array_elements_text(p -> 'changes')),
                 ARRAY(SELECT jsonb_array_elements_text(p -> 'tables')),
-                p -> 'footprint', ARRAY(SELECT jsonb_array_elements_text(p -> 'warnings')), p ->> 'agent_type')
+                p -> 'footprint', ARRAY(SELECT jsonb_array_elements_text(p -> 'warnings')), p ->> 'agent_type',
+                p ->> 'flow_run')
         RETURNING *
     ), objects AS (
         INSERT INTO pggit.intent_objects (intent_id, object_key, table_key, kind, action)
@@ -300,14 +303,8 @@ BEGIN
 END
 $fn$;
 
--- The Prefect flow run that drives an intent.
-CREATE OR REPLACE FUNCTION pggit._intent_set_flow_run(p_id bigint, p_run text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
-BEGIN
-    PERFORM pggit._intent_for_change(p_id, 'record the flow run of an intent');
-    UPDATE pggit.intents SET flow_run_id = p_run WHERE id = p_id;
-END
-$fn$;
+-- Gone since version 3 (pggit._intent_record writes the flow run with the intent): dropped from older databases.
+DROP FUNCTION IF EXISTS pggit._intent_set_flow_run(bigint, text);
 
 -- Mark an intent conflict reviewed with notes: the agent of either intent, or a merger. Returns its id, or
 -- NULL when there is no such conflict.
@@ -333,5 +330,66 @@ BEGIN
                                       resolved_at = now()
      WHERE id = p_id;
     RETURN p_id;
+END
+$fn$;
+
+-- Review approvals: a recorded event, not a text of the audit trail. One row per approval of an intent that
+-- waited for review (pending_review -> completed): the reviewer (who decided, as the review form names
+-- them), the comment, the role that recorded it and the status change it made (its intent_events row).
+-- Written only through pggit._intent_approve (no write grant); everyone reads it (grants.sql).
+CREATE TABLE IF NOT EXISTS pggit.intent_approvals (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    intent_id   bigint NOT NULL REFERENCES pggit.intents (id) ON DELETE CASCADE,
+    reviewer    text NOT NULL,
+    comment     text NOT NULL DEFAULT '',
+    approved_by text NOT NULL,
+    event_id    bigint NOT NULL REFERENCES pggit.intent_events (id) ON DELETE CASCADE,
+    approved_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX IF NOT EXISTS intent_approvals_intent ON pggit.intent_approvals (intent_id, id);
+COMMENT ON TABLE pggit.intent_approvals IS 'review approvals of intents (pggit._intent_approve); owner: pggit_core/store/approvals.py';
+COMMENT ON COLUMN pggit.intent_approvals.approved_by IS 'the database role that recorded the approval (pggit._invoker())';
+REVOKE ALL ON pggit.intent_approvals FROM PUBLIC;
+
+-- Approve an intent waiting for review: pending_review -> completed (validated and audited by the status
+-- triggers, with the reason 'review approved by <reviewer>: <comment>') and its intent_approvals row, in
+-- one statement. Who may: whoever may change the intent's status (its agent or a merger: the rule of
+-- every status change). Retry-safe: the same approval again, with nothing changed since, returns the
+-- recorded one. Returns the approval's id.
+CREATE OR REPLACE FUNCTION pggit._intent_approve(p_id bigint, p_reviewer text, p_comment text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
+DECLARE
+    i pggit.intents := pggit._intent_for_change(p_id, 'approve the review of an intent');
+    note text := coalesce(p_comment, '');
+    last pggit.intent_approvals;
+    previous_reason text := current_setting('pggit.reason', true);
+    event bigint;
+    made bigint;
+BEGIN
+    IF p_reviewer IS NULL OR btrim(p_reviewer) = '' OR p_reviewer ~ '[\x00-\x1f\x7f]' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG61', MESSAGE = 'an approval needs the reviewer''s name',
+            HINT = 'name who decided (printable characters)';
+    END IF;
+    SELECT * INTO i FROM pggit.intents x WHERE x.id = p_id FOR UPDATE;
+    SELECT * INTO last FROM pggit.intent_approvals a WHERE a.intent_id = p_id ORDER BY a.id DESC LIMIT 1;
+    IF i.status = 'completed' AND last.id IS NOT NULL AND last.reviewer = p_reviewer AND last.comment = note
+       AND NOT EXISTS (SELECT 1 FROM pggit.intent_events e WHERE e.intent_id = p_id AND e.id > last.event_id) THEN
+        RETURN last.id;
+    END IF;
+    IF i.status <> 'pending_review' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PGG70',
+            MESSAGE = format('intent %s (%s / %s) is %s: only an intent waiting for review can be approved',
+                             i.id, i.agent_id, i.feature_name, i.status),
+            HINT = 'mark it pending_review first (the review pause does)';
+    END IF;
+    PERFORM set_config('pggit.reason', format('review approved by %s: %s', p_reviewer,
+                                              coalesce(nullif(note, ''), 'no comment')), true);
+    UPDATE pggit.intents SET status = 'completed' WHERE id = p_id;
+    PERFORM set_config('pggit.reason', coalesce(previous_reason, ''), true);
+    SELECT max(e.id) INTO event FROM pggit.intent_events e WHERE e.intent_id = p_id AND e.to_status = 'completed';
+    INSERT INTO pggit.intent_approvals (intent_id, reviewer, comment, approved_by, event_id)
+    VALUES (p_id, p_reviewer, note, pggit._invoker(), event)
+    RETURNING id INTO made;
+    RETURN made;
 END
 $fn$;

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pggit_core import service
 from pggit_core.service import IntentView
+from tasks.database import dsn_of
 from tasks.policy import TASK_OPTIONS
 
 # Flow run states in which the run may still act on its intent.
@@ -19,7 +20,7 @@ ACTIVE_STATE_TYPES = frozenset({"SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CA
 
 @task(name="intents-with-flow-runs", **TASK_OPTIONS)
 def intents_with_flow_runs(dsn: str) -> tuple[IntentView, ...]:
-    return service.intents_with_flow_runs(dsn)
+    return service.intents_with_flow_runs(dsn_of(dsn))
 
 
 class RunStatus(BaseModel):
@@ -55,9 +56,9 @@ def flow_run_states(flow_run_ids: list[str]) -> dict[str, RunStatus]:
 
 @task(name="leaked-branches", **TASK_OPTIONS)
 def leaked_branches(dsn: str) -> tuple[str, ...]:
-    return service.leaked_branches(dsn)
+    return service.leaked_branches(dsn_of(dsn))
 
 
 @task(name="drop-branch", **TASK_OPTIONS)
 def drop_branch(dsn: str, branch_name: str) -> str:
-    return service.drop_branch(dsn, branch_name)
+    return service.drop_branch(dsn_of(dsn), branch_name)

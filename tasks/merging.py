@@ -6,14 +6,15 @@ from prefect import task
 
 from pggit_core import service
 from pggit_core.service import MergeOutcome, MigrationOutcome
+from tasks.database import dsn_of
 from tasks.policy import TASK_OPTIONS
 
 
 @task(name="merge-intent", **TASK_OPTIONS)
 def merge_intent(dsn: str, intent_id: int, auto_resolve: bool) -> MergeOutcome:
-    return service.merge_intent(dsn, intent_id, auto_resolve=auto_resolve)
+    return service.merge_intent(dsn_of(dsn), intent_id, auto_resolve=auto_resolve)
 
 
 @task(name="generate-migration", **TASK_OPTIONS)
 def generate_migration(dsn: str, name: str, directory: str) -> MigrationOutcome | None:
-    return service.generate_migration(dsn, name, directory)
+    return service.generate_migration(dsn_of(dsn), name, directory)

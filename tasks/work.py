@@ -6,24 +6,25 @@ from prefect import task
 
 from pggit_core import service
 from pggit_core.service import MergeOutcome, ResolutionOutcome, ReviewPacket, WorkResult
+from tasks.database import dsn_of
 from tasks.policy import TASK_OPTIONS
 
 
 @task(name="apply-changes-on-branch", **TASK_OPTIONS)
 def apply_changes(dsn: str, intent_id: int, statements: list[str], message: str) -> WorkResult:
-    return service.apply_changes(dsn, intent_id, statements, message)
+    return service.apply_changes(dsn_of(dsn), intent_id, statements, message)
 
 
 @task(name="review-packet", **TASK_OPTIONS)
 def review_packet(dsn: str, intent_id: int) -> ReviewPacket:
-    return service.review_packet(dsn, intent_id)
+    return service.review_packet(dsn_of(dsn), intent_id)
 
 
 @task(name="preview-merge", **TASK_OPTIONS)
 def preview_merge(dsn: str, intent_id: int, auto_resolve: bool) -> MergeOutcome:
-    return service.preview_merge(dsn, intent_id, auto_resolve=auto_resolve)
+    return service.preview_merge(dsn_of(dsn), intent_id, auto_resolve=auto_resolve)
 
 
 @task(name="resolve-conflicts-with-llm", **TASK_OPTIONS)
 def resolve_with_llm(dsn: str, intent_id: int, resolver: str, auto_apply_errors: bool = False) -> ResolutionOutcome:
-    return service.resolve_with_llm(dsn, intent_id, resolver, auto_apply_errors=auto_apply_errors)
+    return service.resolve_with_llm(dsn_of(dsn), intent_id, resolver, auto_apply_errors=auto_apply_errors)

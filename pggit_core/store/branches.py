@@ -53,3 +53,34 @@ def list_all(conn: psycopg.Connection[Any]) -> list[Branch]:
             "FROM pggit.list_branches()"
         ).fetchall()
     return [Branch.model_validate(r) for r in rows]
+
+
+def is_live(conn: psycopg.Connection[Any], name: str) -> bool:
+    """Whether ``name`` is a live (not deleted) branch."""
+    return conn.execute("SELECT 1 FROM pggit.branches WHERE name = %s AND status <> 'deleted'",
+                        (name,)).fetchone() is not None
+
+
+def ever_existed(conn: psycopg.Connection[Any], name: str) -> bool:
+    """Whether a branch named ``name`` was ever made (live or deleted since)."""
+    return conn.execute("SELECT 1 FROM pggit.branches WHERE name = %s", (name,)).fetchone() is not None
+
+
+def base_commit(conn: psycopg.Connection[Any], name: str) -> int | None:
+    """The commit the live branch ``name`` was made from (None: no such branch, or made before any commit)."""
+    row = conn.execute("SELECT base_commit_id FROM pggit.branches WHERE name = %s AND status <> 'deleted'",
+                       (name,)).fetchone()
+    return None if row is None or row[0] is None else int(str(row[0]))
+
+
+def stale_and_untouched(conn: psycopg.Connection[Any], name: str) -> bool:
+    """True when the branch has no commits or captured DDL of its own and main moved since it was made (or it is
+    gone)."""
+    row = conn.execute(
+        "SELECT b.head_commit_id IS NOT DISTINCT FROM b.base_commit_id"
+        "   AND NOT EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = b.id AND l.commit_id IS NULL)"
+        "   AND b.base_commit_id IS DISTINCT FROM m.head_commit_id"
+        "  FROM pggit.branches b, pggit.branches m"
+        " WHERE b.name = %s AND b.status <> 'deleted' AND m.name = 'main' AND m.status <> 'deleted'",
+        (name,)).fetchone()
+    return row is None or bool(row[0])

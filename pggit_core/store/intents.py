@@ -30,7 +30,7 @@ Conn = psycopg.Connection[Any]
 
 _INTENT_SELECT = """SELECT i.id, i.agent_id, i.feature_name, i.description, i.branch_name, i.status, i.risk_level,
     i.schema_changes, i.tables_affected, i.footprint, i.footprint_warnings, i.agent_type, i.created_at,
-    i.started_at, i.completed_at, i.merged_at, i.updated_at, i.dry_run
+    i.started_at, i.completed_at, i.merged_at, i.updated_at, i.dry_run, i.flow_run_id
   FROM pggit.intents i"""
 
 _CONFLICT_SELECT = """
@@ -71,6 +71,7 @@ class Lookup:
     """Everything registration needs to know, read in one statement once the footprint locks are held."""
 
     duplicate: int | None
+    duplicate_flow_run: str | None
     overlaps: tuple[Party, ...]
     locks: tuple[TableLock, ...]
     partitions: tuple[Partition, ...]
@@ -79,8 +80,7 @@ class Lookup:
 
 
 _LOOKUP = """
-SELECT (SELECT i.id FROM pggit.intents i WHERE i.agent_id = %(agent)s AND i.feature_name = %(feature)s
-           AND i.status NOT IN ('merged', 'abandoned') LIMIT 1) AS duplicate,
+SELECT d.id AS duplicate, d.flow_run_id AS duplicate_flow_run,
        coalesce((SELECT jsonb_agg(jsonb_build_object('id', i.id, 'agent_id', i.agent_id,
                                                      'feature_name', i.feature_name, 'footprint', i.footprint)
                                   ORDER BY i.id)
@@ -93,13 +93,18 @@ SELECT (SELECT i.id FROM pggit.intents i WHERE i.agent_id = %(agent)s AND i.feat
        coalesce((SELECT jsonb_agg(to_jsonb(l)) FROM pggit.pggit_live_table_locks l), '[]') AS locks,
        coalesce((SELECT jsonb_agg(to_jsonb(p)) FROM pggit.agent_partitions p), '[]') AS partitions,
        now() AS now,
-       EXISTS (SELECT 1 FROM pggit.branches b WHERE b.name = %(branch)s AND b.status <> 'deleted') AS branch_taken"""
+       EXISTS (SELECT 1 FROM pggit.branches b WHERE b.name = %(branch)s AND b.status <> 'deleted') AS branch_taken
+  FROM (SELECT 1) one
+  LEFT JOIN LATERAL (SELECT i.id, i.flow_run_id FROM pggit.intents i
+                      WHERE i.agent_id = %(agent)s AND i.feature_name = %(feature)s
+                        AND i.status NOT IN ('merged', 'abandoned') LIMIT 1) d ON true"""
 
 
 def lookup(conn: Conn, footprint: Footprint, agent_id: str, feature_name: str, branch_name: str) -> Lookup:
     """Live overlapping intents (through the footprint index), live locks, partitions, a live duplicate of
-    agent+feature, and whether the branch name is taken: one round trip. Call it after lock_footprint, in
-    a separate statement, so that its snapshot sees every registration that held the same locks."""
+    agent+feature (and the flow run that registered it), and whether the branch name is taken: one round trip.
+    Call it after lock_footprint, in a separate statement, so that its snapshot sees every registration that held
+    the same locks."""
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(_LOOKUP, {
             "agent": agent_id, "feature": feature_name, "branch": branch_name,
@@ -107,7 +112,7 @@ def lookup(conn: Conn, footprint: Footprint, agent_id: str, feature_name: str, b
             "keys": sorted({o.key for o in footprint.objects})}).fetchone()
     assert row is not None
     return Lookup(
-        duplicate=row["duplicate"],
+        duplicate=row["duplicate"], duplicate_flow_run=row["duplicate_flow_run"],
         overlaps=tuple(Party(r["agent_id"], r["feature_name"],
                              tuple(FootprintObject.from_dict(d) for d in r["footprint"]), int(r["id"]))
                        for r in row["overlaps"]),
@@ -124,15 +129,17 @@ def _ts(value: object) -> datetime | None:
 
 def record(conn: Conn, *, agent_id: str, feature_name: str, description: str, branch_name: str,
            risk_level: RiskLevel, schema_changes: Sequence[str], tables_affected: Sequence[str],
-           footprint: Footprint, agent_type: str | None, findings: Sequence[Finding]) -> Intent:
-    """Insert the intent, its footprint index rows and its conflicts in one statement (pggit._intent_record,
-    which checks that an agent registers as itself); the Intent comes back with its conflicts. AlreadyExists on
-    a live duplicate agent+feature."""
+           footprint: Footprint, agent_type: str | None, findings: Sequence[Finding],
+           flow_run_id: str | None = None) -> Intent:
+    """Insert the intent (with the flow run driving it, if any), its footprint index rows and its conflicts in one
+    statement (pggit._intent_record, which checks that an agent registers as itself); the Intent comes back with
+    its conflicts. AlreadyExists on a live duplicate agent+feature."""
     objects = footprint.objects
     document = {
         "agent": agent_id, "feature": feature_name, "description": description, "branch": branch_name,
         "risk": str(risk_level), "changes": list(schema_changes), "tables": list(tables_affected),
         "footprint": footprint.as_json(), "warnings": list(footprint.warnings), "agent_type": agent_type,
+        "flow_run": flow_run_id,
         "objects": [{"key": o.key, "table_key": o.table_key, "kind": o.kind, "action": o.action} for o in objects],
         "findings": [{"other": f.other.intent_id if f.other else None, "type": str(f.conflict_type),
                       "severity": str(f.severity), "affected": list(f.affected_objects),
@@ -172,11 +179,6 @@ def record_dry_run(conn: Conn, intent_id: int, report: dict[str, Any], warnings:
     _call(conn, "SELECT pggit._intent_set_dry_run(%s, %s, %s::text[])", (intent_id, Jsonb(report), list(warnings)))
 
 
-def set_flow_run(conn: Conn, intent_id: int, flow_run_id: str) -> None:
-    """Record the Prefect flow run that drives the intent."""
-    _call(conn, "SELECT pggit._intent_set_flow_run(%s, %s)", (intent_id, flow_run_id))
-
-
 def _intent(row: dict[str, Any], conflicts: list[IntentConflict] | None = None) -> Intent:
     return Intent(**{k: v for k, v in row.items()}, conflicts=conflicts or [])
 
@@ -191,14 +193,19 @@ def get(conn: Conn, intent_id: int) -> Intent:
 
 
 def list_intents(conn: Conn, statuses: Sequence[IntentStatus] | None = None,
-                 agent_id: str | None = None) -> list[Intent]:
+                 agent_id: str | None = None, *, flow_run_id: str | None = None,
+                 with_flow_run: bool = False) -> list[Intent]:
+    """Intents by id, optionally of some statuses, of one agent, of one flow run, or only those that record one."""
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             _INTENT_SELECT + """
                  WHERE (%(statuses)s::text[] IS NULL OR i.status = ANY(%(statuses)s::text[]))
                    AND (%(agent)s::text IS NULL OR i.agent_id = %(agent)s::text)
+                   AND (%(run)s::text IS NULL OR i.flow_run_id = %(run)s::text)
+                   AND (NOT %(with_run)s OR i.flow_run_id IS NOT NULL)
                  ORDER BY i.id""",
-            {"statuses": None if statuses is None else [str(s) for s in statuses], "agent": agent_id}).fetchall()
+            {"statuses": None if statuses is None else [str(s) for s in statuses], "agent": agent_id,
+             "run": flow_run_id, "with_run": with_flow_run}).fetchall()
     return [_intent(r) for r in rows]
 
 
@@ -226,6 +233,23 @@ def conflicts(conn: Conn, intent_id: int | None = None, *, unresolved_only: bool
                AND (NOT %(open)s OR NOT c.reviewed)
              ORDER BY c.id""", {"id": intent_id, "open": unresolved_only}).fetchall()
     return [_conflict(r, intent_id) for r in rows]
+
+
+def recorded_conflicts(conn: Conn, intent_id: int) -> list[IntentConflict]:
+    """The conflicts the intent's own registration recorded (what ``record`` returned with it)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(_CONFLICT_SELECT + " WHERE c.intent_id = %s ORDER BY c.id", (intent_id,)).fetchall()
+    return [IntentConflict(**r) for r in rows]
+
+
+def finished_branches(conn: Conn) -> list[str]:
+    """Branches still alive whose intent is merged or abandoned (and that no live intent uses), by name."""
+    rows = conn.execute(
+        "SELECT DISTINCT b.name FROM pggit.branches b JOIN pggit.intents i ON i.branch_name = b.name "
+        "WHERE b.status <> 'deleted' AND i.status IN ('merged', 'abandoned') AND NOT EXISTS ("
+        "  SELECT 1 FROM pggit.intents l WHERE l.branch_name = b.name "
+        "     AND l.status NOT IN ('merged', 'abandoned')) ORDER BY 1").fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def get_conflict(conn: Conn, conflict_id: int) -> IntentConflict:

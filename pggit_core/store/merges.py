@@ -38,3 +38,15 @@ def history(conn: psycopg.Connection[Any], source: str | None = None, target: st
             {"source": source, "target": target, "limit": limit},
         )
         return list(cur.fetchall())
+
+
+def merge_of_head(conn: psycopg.Connection[Any], source: str, target: str) -> dict[str, Any] | None:
+    """The merge (a history row) that brought the live branch ``source``'s current head into ``target``, when
+    there is one and the branch has commits of its own (the run died after its merge, or the merge is retried)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT m.id, m.source_branch, m.target_branch, m.statements_applied, m.result_commit_id"
+            "  FROM pggit.branches b JOIN pggit.merges m ON m.source_branch = b.name"
+            "   AND m.target_branch = %s AND m.result = 'merged' AND m.source_commit_id = b.head_commit_id"
+            " WHERE b.name = %s AND b.status <> 'deleted' AND b.head_commit_id IS DISTINCT FROM b.base_commit_id"
+            " ORDER BY m.id DESC LIMIT 1", (target, source)).fetchone()

@@ -14,6 +14,7 @@ from prefect.states import State
 
 from flows.agent_lifecycle import LifecycleResult, agent_change_flow
 from pggit_core import service
+from tasks import database
 from tests.flows.conftest import Background, wait_for_paused_run
 
 pytestmark = pytest.mark.flows
@@ -219,4 +220,4 @@ def test_the_database_can_be_named_by_a_prefect_secret_block(db: str, migrations
     assert result.outcome == "merged"
     assert "stripe_id" in _columns(db, "users")
     with pytest.raises(ConfigError, match="no-such-block"):
-        service.resolve_target("block:no-such-block")
+        database.resolve_target("block:no-such-block")

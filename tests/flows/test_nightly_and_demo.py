@@ -13,7 +13,7 @@ from psycopg import sql
 
 from flows.coordinator import coordinator
 from flows.nightly_merge import NIGHTLY_SUMMARY_KEY, nightly_merge
-from pggit_core import service
+from pggit_core import intents, service
 from pggit_core.coordination import IntentRegistry
 
 pytestmark = pytest.mark.flows
@@ -130,7 +130,7 @@ def test_dependency_order_puts_the_creator_first(db: str) -> None:
     with psycopg.connect(db, autocommit=True) as conn:
         registry = IntentRegistry(conn)
         loaded = [registry.get(i) for i in (index.id, table.id, column.id)]
-    assert [i.id for i in service.dependency_order(loaded)] == [table.id, index.id, column.id]
+    assert [i.id for i in intents.dependency_order(loaded)] == [table.id, index.id, column.id]
 
 
 def test_pggit_demo_prints_the_outcome_as_json(admin_dsn: str, demo_database: str, tmp_path: Path,

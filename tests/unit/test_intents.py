@@ -14,14 +14,25 @@ from pggit_core.footprint import build
 from pggit_core.intents import (
     ConflictType,
     Finding,
+    Intent,
+    IntentConflict,
+    IntentStatus,
     Partition,
     Party,
+    RiskLevel,
+    Settlement,
     Severity,
     TableLock,
     against,
     between,
+    blockers,
+    blocking_conflicts,
+    creates,
+    dependency_order,
     lock_conflicts,
     partition_conflicts,
+    settle,
+    uses,
 )
 
 CASES: list[dict[str, Any]] = json.loads(
@@ -96,3 +107,74 @@ def test_partition_of_another_agent_type_conflicts() -> None:
     assert finding.conflict_type is ConflictType.PARTITION and finding.owner == "auth-agent"
     assert finding.affected_objects == ("auth.keys", "users")
     assert partition_conflicts(me, "auth-agent", partitions) == []
+
+
+# ---------------------------------------------------------------------------------------------- intent rules
+
+
+def _intent(intent_id: int, changes: list[str], tables: list[str],
+            status: IntentStatus = IntentStatus.REGISTERED) -> Intent:
+    return Intent(id=intent_id, agent_id=f"agent-{intent_id}", feature_name=f"f{intent_id}", description="",
+                  branch_name=f"agent/agent-{intent_id}/f{intent_id}", status=status, risk_level=RiskLevel.LOW,
+                  schema_changes=changes, tables_affected=tables, footprint=build(changes, tables).as_json(),
+                  footprint_warnings=[], created_at=NOW, updated_at=NOW)
+
+
+def _conflict(conflict_id: int, me: int, other: int, severity: Severity, reviewed: bool = False) -> IntentConflict:
+    return IntentConflict(id=conflict_id, intent_id=me, other_intent_id=other, conflict_type=ConflictType.TABLE,
+                          severity=severity, affected_objects=["orders"], resolution_suggestions=["x"],
+                          reviewed=reviewed)
+
+
+ORDERS = _intent(1, ["CREATE TABLE orders (id bigint, user_id bigint)"], ["orders"])
+INDEX = _intent(2, ["CREATE INDEX idx_orders_user ON orders (user_id)"], ["orders"])
+COLUMN = _intent(3, ["ALTER TABLE orders ADD COLUMN note text"], ["orders"])
+NOTES = _intent(4, ["CREATE TABLE notes (id bigint)"], ["notes"])
+
+
+def test_creates_and_uses_read_the_footprint() -> None:
+    assert "table:public.orders" in creates(ORDERS) and "public.orders" in creates(ORDERS)
+    assert "public.orders" in uses(INDEX) and not creates(INDEX) & {"public.orders"}
+    assert "index:public.idx_orders_user" in creates(INDEX)
+
+
+def test_the_gate_waits_for_an_earlier_creator_and_for_errors_not_for_warnings() -> None:
+    warning = [_conflict(10, 2, 1, Severity.WARNING)]
+    assert blockers(INDEX, warning, {1: ORDERS}) == [ORDERS]  # it uses what intent 1 creates
+    assert blockers(COLUMN, [_conflict(11, 3, 2, Severity.WARNING)], {2: INDEX}) == []  # parallel work
+    assert blockers(COLUMN, [_conflict(12, 3, 2, Severity.ERROR, reviewed=True)], {2: INDEX}) == [INDEX]
+    merged = ORDERS.model_copy(update={"status": IntentStatus.MERGED})
+    assert blockers(INDEX, warning, {1: merged}) == []
+    # a later intent never blocks an earlier one
+    assert blockers(ORDERS, [_conflict(13, 1, 2, Severity.ERROR)], {}) == []
+
+
+def test_blocking_conflicts_are_unreviewed_with_earlier_live_intents() -> None:
+    unreviewed = [_conflict(20, 3, 1, Severity.WARNING), _conflict(21, 3, 2, Severity.ERROR),
+                  _conflict(22, 3, 4, Severity.ERROR)]
+    abandoned = INDEX.model_copy(update={"status": IntentStatus.ABANDONED})
+    assert blocking_conflicts(COLUMN, unreviewed, {1: ORDERS, 2: abandoned}) == [20]
+
+
+def test_dependency_order_puts_creators_first_else_registration_order() -> None:
+    assert [i.id for i in dependency_order([INDEX, ORDERS, NOTES])] == [1, 2, 4]
+    assert [i.id for i in dependency_order([NOTES, COLUMN])] == [3, 4]
+    late_table = _intent(5, ["CREATE TABLE audit (id bigint)"], ["audit"])
+    uses_late = _intent(4, ["CREATE INDEX idx_audit ON audit (id)"], ["audit"])
+    assert [i.id for i in dependency_order([uses_late, late_table])] == [5, 4]
+
+
+@pytest.mark.parametrize(("status", "head_merged", "approved", "expected"), [
+    (IntentStatus.MERGED, False, False, Settlement.SETTLED),
+    (IntentStatus.ABANDONED, True, False, Settlement.SETTLED),
+    (IntentStatus.CONFLICTED, True, False, Settlement.KEEP),
+    (IntentStatus.IN_PROGRESS, True, False, Settlement.MERGED),
+    (IntentStatus.COMPLETED, False, True, Settlement.KEEP),
+    (IntentStatus.COMPLETED, False, False, Settlement.ABANDON),
+    (IntentStatus.PENDING_REVIEW, False, True, Settlement.ABANDON),
+    (IntentStatus.REGISTERED, False, False, Settlement.ABANDON),
+])
+def test_what_becomes_of_the_intents_of_a_failed_run(status: IntentStatus, head_merged: bool, approved: bool,
+                                                      expected: Settlement) -> None:
+    intent = ORDERS.model_copy(update={"status": status})
+    assert settle(intent, head_merged=head_merged, approved=approved) is expected
