@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pggit_core.conflicts import MergeConflict
 from pggit_core.service import (
     IntentConflictView,
     IntentView,
-    MergeConflictView,
     MergeOutcome,
     MigrationOutcome,
     ReviewPacket,
@@ -44,7 +44,7 @@ def conflict_rows(conflicts: Sequence[IntentConflictView]) -> list[dict[str, Any
     ]
 
 
-def merge_conflict_rows(conflicts: Sequence[MergeConflictView]) -> list[dict[str, Any]]:
+def merge_conflict_rows(conflicts: Sequence[MergeConflict]) -> list[dict[str, Any]]:
     return [
         {"conflict": c.id, "object": c.object_key, "type": c.conflict_type, "severity": c.severity,
          "resolved": c.resolved, "advice": c.advice}

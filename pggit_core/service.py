@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from pggit_core import agents, diff, install, merge, resolution
 from pggit_core.advisor import AnthropicResolver, ConflictResolver
 from pggit_core.client import PgGitClient
+from pggit_core.conflicts import ConflictSeverity, MergeConflict
 from pggit_core.connect import connection, resolve_dsn, with_database
 from pggit_core.coordination import Intent, IntentConflict, IntentRegistry, IntentStatus, RiskLevel
 from pggit_core.errors import (
@@ -119,17 +120,6 @@ class WorkResult(_Frozen):
     role: str = ""
 
 
-class MergeConflictView(_Frozen):
-    """An unresolved merge conflict on the intent's branch."""
-
-    id: int
-    object_key: str
-    conflict_type: str
-    severity: str
-    advice: str
-    resolved: bool = False
-
-
 class DiffLine(_Frozen):
     """One statement of the branch's diff since it was made, and the object it changes."""
 
@@ -147,7 +137,7 @@ class ReviewPacket(_Frozen):
     diff: tuple[DiffLine, ...]
     statements: tuple[str, ...]
     intent_conflicts: tuple[IntentConflictView, ...]
-    merge_conflicts: tuple[MergeConflictView, ...]
+    merge_conflicts: tuple[MergeConflict, ...]
 
 
 class ResolutionOutcome(_Frozen):
@@ -168,7 +158,7 @@ class MergeOutcome(_Frozen):
     merged: bool
     merge_id: int | None
     statements_applied: int
-    conflicts: tuple[MergeConflictView, ...]
+    conflicts: tuple[MergeConflict, ...]
 
 
 class MigrationOutcome(_Frozen):
@@ -261,12 +251,9 @@ def _conflict_view(conflict: IntentConflict) -> IntentConflictView:
     )
 
 
-def _merge_conflict_views(conn: Conn, source: str, target: str = MAIN) -> tuple[MergeConflictView, ...]:
+def _merge_conflicts(conn: Conn, source: str, target: str = MAIN) -> tuple[MergeConflict, ...]:
     """The open merge conflicts of ``source`` into ``target``."""
-    return tuple(MergeConflictView(id=int(r["id"]), object_key=str(r["object_key"]),
-                                   conflict_type=str(r["conflict_type"]), severity=str(r["severity"]),
-                                   advice=str(r["advice"] or ""), resolved=bool(r["resolved"]))
-                 for r in conflict_store.list_conflicts(conn, source=source, target=target))
+    return tuple(conflict_store.list_conflicts(conn, source=source, target=target))
 
 
 def _branch_live(conn: Conn, name: str) -> bool:
@@ -466,7 +453,7 @@ def review_packet(dsn: str, intent_id: int) -> ReviewPacket:
             diff=tuple(DiffLine(object_key=c.object_key, change=c.change.value, fields=c.fields,
                                 statement=c.statement) for c in changes),
             intent_conflicts=tuple(_conflict_view(c) for c in registry.get_conflicts(intent_id)),
-            merge_conflicts=_merge_conflict_views(conn, intent.branch_name),
+            merge_conflicts=_merge_conflicts(conn, intent.branch_name),
         )
 
 
@@ -512,11 +499,9 @@ def finish_intent(dsn: str, intent_id: int) -> IntentView:
 
 def _merge(conn: Conn, intent: Intent, auto_resolve: bool) -> MergeOutcome:
     result = merge.merge(conn, intent.branch_name, MAIN, auto_resolve=auto_resolve)
-    conflicts = tuple(MergeConflictView(id=c.id, object_key=c.object_key, conflict_type=c.conflict_type,
-                                        severity=c.severity, advice=c.advice, resolved=c.resolved)
-                      for c in result.conflicts)
     return MergeOutcome(intent_id=intent.id, branch_name=intent.branch_name, merged=not result.has_conflicts,
-                        merge_id=result.merge_id, statements_applied=len(result.statements), conflicts=conflicts)
+                        merge_id=result.merge_id, statements_applied=len(result.statements),
+                        conflicts=result.conflicts)
 
 
 def preview_merge(dsn: str, intent_id: int, *, auto_resolve: bool) -> MergeOutcome:
@@ -559,8 +544,8 @@ def resolve_with_llm(dsn: str, intent_id: int, resolver: str, *,
         # Validated proposals for WARNING conflicts apply by themselves; ERROR ones wait for a person
         # (the review pause) unless the operator configured otherwise. `auto_resolve` (the merge's safe
         # cases) deliberately does not widen this.
-        policy = ResolutionPolicy(auto_apply=frozenset({"WARNING", "ERROR"}) if auto_apply_errors
-                                  else frozenset({"WARNING"}))
+        policy = ResolutionPolicy(auto_apply=frozenset(ConflictSeverity) if auto_apply_errors
+                                  else frozenset({ConflictSeverity.WARNING}))
         outcomes = resolution.resolve_all(conn, intent.branch_name, MAIN, chosen, policy,
                                           unavailable_reason=unavailable)
         return ResolutionOutcome(

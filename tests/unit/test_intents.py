@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from pggit_core.conflicts import ConflictSeverity
 from pggit_core.footprint import build
 from pggit_core.intents import (
     ConflictType,
     Finding,
     Partition,
     Party,
-    Severity,
     TableLock,
     against,
     between,
@@ -76,7 +76,7 @@ def test_lock_of_another_agent_is_an_error_naming_the_owner() -> None:
     me = _party(CASES[0]["b"], None)
     locks = [TableLock("users", "claude-123", NOW, NOW + timedelta(hours=1), "migrating")]
     [finding] = lock_conflicts(me, locks, NOW)
-    assert finding.conflict_type is ConflictType.LOCK and finding.severity is Severity.ERROR
+    assert finding.conflict_type is ConflictType.LOCK and finding.severity is ConflictSeverity.ERROR
     assert finding.owner == "claude-123" and "locked by claude-123" in finding.resolution_suggestions[0]
 
 
