@@ -711,3 +711,40 @@ def fresh_demo_migrations_dir(database: str) -> str:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     return str(folder)
+
+
+# --- the review approves the LLM's waiting proposals (docs/llm-resolution.md) -----------------------------
+
+
+class ProposalApproval(_Frozen):
+    """What approving the intent's waiting LLM proposals did: one outcome per proposal, `applied` (recorded as
+    the conflict's resolution, applied by the merge) or `escalated` (refused and left for a human, with why)."""
+
+    intent_id: int
+    approver: str
+    outcomes: tuple[resolution.ConflictOutcome, ...]
+
+    @property
+    def applied(self) -> tuple[int, ...]:
+        return tuple(o.conflict_id for o in self.outcomes if o.status in ("applied", "already_resolved"))
+
+    @property
+    def refused(self) -> tuple[resolution.ConflictOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status not in ("applied", "already_resolved"))
+
+
+def waiting_proposals(dsn: str, intent_id: int) -> tuple[resolution.WaitingProposal, ...]:
+    """The validated LLM proposals for the intent's open merge conflicts into main that wait for a person."""
+    with _db(dsn) as conn:
+        intent = IntentRegistry(conn).get(intent_id)
+        return tuple(resolution.waiting_proposals(conn, intent.branch_name, MAIN))
+
+
+def approve_proposals(dsn: str, intent_id: int, approver: str) -> ProposalApproval:
+    """``approver`` approves every waiting proposal of the intent's merge conflicts into main: each is validated
+    again against main as it is now, then recorded as its conflict's resolution. Safe to retry: what was
+    applied no longer waits."""
+    with _db(dsn) as conn:
+        intent = IntentRegistry(conn).get(intent_id)
+        outcomes = resolution.approve_waiting(conn, intent.branch_name, MAIN, approver)
+        return ProposalApproval(intent_id=intent_id, approver=approver, outcomes=tuple(outcomes))
