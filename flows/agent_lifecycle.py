@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows import reports
 from pggit_core import service
 from pggit_core.errors import ConflictsBlock, MergeError
+from pggit_core.resolution import WaitingProposal
 from tasks import database, intents, merging, work
 
 AgentId = Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
@@ -137,11 +138,14 @@ def agent_change_flow(
                 work_done.role)
 
     preview = work.preview_merge(target, intent.id, auto_resolve)
+    waiting: tuple[WaitingProposal, ...] = ()
     if preview.conflicts and resolver != "none":
         resolution = work.resolve_with_llm(target, intent.id, resolver)
         logger.info("LLM resolution: applied %s, waiting for a human %s%s", list(resolution.applied),
                     list(resolution.awaiting_human),
                     f" ({resolution.unavailable_reason})" if resolution.unavailable_reason else "")
+        if resolution.awaiting_human:
+            waiting = work.waiting_proposals(target, intent.id)
 
     packet = work.review_packet(target, intent.id)
     create_markdown_artifact(key=reports.artifact_key(intent.id, "diff"), markdown=reports.diff_markdown(packet),
@@ -150,6 +154,10 @@ def agent_change_flow(
         create_table_artifact(key=reports.artifact_key(intent.id, "merge-conflicts"),
                               table=reports.merge_conflict_rows(packet.merge_conflicts),
                               description=f"Merge conflicts of {intent.branch_name} into main")
+    if waiting:
+        create_markdown_artifact(key=reports.artifact_key(intent.id, "proposals"),
+                                 markdown=reports.proposals_markdown(waiting),
+                                 description=f"LLM proposals for intent {intent.id} waiting for the review")
 
     comment = ""
     if require_review:
@@ -157,7 +165,8 @@ def agent_change_flow(
         try:
             decision = pause_flow_run(
                 wait_for_input=ReviewDecision.with_initial_data(
-                    description=reports.review_markdown(packet), approved=False),
+                    description=reports.review_markdown(packet)
+                    + ("\n\n" + reports.proposals_markdown(waiting) if waiting else ""), approved=False),
                 timeout=review_timeout,
                 poll_interval=_review_poll_seconds(review_timeout),
                 key=f"review-intent-{intent.id}",
@@ -176,6 +185,10 @@ def agent_change_flow(
             return LifecycleResult(intent_id=intent.id, branch_name=intent.branch_name, outcome="rejected",
                                    flow_run_id=run_id, review_comment=comment)
         intents.record_approval(target, intent.id, decision.reviewer, decision.comment)
+        if waiting:  # the reviewer saw these proposals in the pause: approving the change approves them
+            approval = merging.approve_proposals(target, intent.id, decision.reviewer)
+            logger.info("%s approved the LLM proposals of conflicts %s%s", decision.reviewer, list(approval.applied),
+                        "".join(f"; conflict {o.conflict_id} stays open: {o.reason}" for o in approval.refused))
 
     merged = merging.merge_intent(target, intent.id, auto_resolve)
     create_markdown_artifact(key=reports.artifact_key(intent.id, "merge"),

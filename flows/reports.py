@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pggit_core.conflicts import MergeConflict
 from pggit_core.intents import IntentConflict
+from pggit_core.resolution import WaitingProposal
 from pggit_core.service import (
     IntentView,
-    MergeConflictView,
     MergeOutcome,
     MigrationOutcome,
     ReviewPacket,
@@ -44,7 +45,7 @@ def conflict_rows(conflicts: Sequence[IntentConflict]) -> list[dict[str, Any]]:
     ]
 
 
-def merge_conflict_rows(conflicts: Sequence[MergeConflictView]) -> list[dict[str, Any]]:
+def merge_conflict_rows(conflicts: Sequence[MergeConflict]) -> list[dict[str, Any]]:
     return [
         {"conflict": c.id, "object": c.object_key, "type": c.conflict_type, "severity": c.severity,
          "resolved": c.resolved, "advice": c.advice}
@@ -93,6 +94,19 @@ def review_markdown(packet: ReviewPacket) -> str:
         parts.append("")
     parts.append("Approve to merge into `main` and write the migration; reject (with a comment) to abandon the "
                  "intent and drop its branch.")
+    return "\n".join(parts)
+
+
+def proposals_markdown(waiting: Sequence[WaitingProposal]) -> str:
+    """The LLM proposals that approving the review applies (each validated again against main first)."""
+    parts = ["### LLM proposals waiting for your approval", "",
+             "Approving the review approves these too: each is validated again against `main` as it is then and "
+             "recorded as its conflict's resolution; one that no longer validates stays open for a human.", ""]
+    for w in waiting:
+        c = w.conflict
+        parts += [f"**Conflict {c.id}** `{_cell(c.object_key)}` ({c.conflict_type}, {c.severity}): proposal by "
+                  f"`{w.model}`, confidence {w.confidence:.2f}. {w.rationale}", "",
+                  _fence("\n".join(s.rstrip().rstrip(";") + ";" for s in w.statements)), ""]
     return "\n".join(parts)
 
 

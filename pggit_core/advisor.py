@@ -14,6 +14,7 @@ import pydantic
 from anthropic.types import AssistantMessageParam, MessageParam, UserMessageParam
 from pydantic import BaseModel, ConfigDict, Field
 
+from pggit_core.conflicts import ConflictSeverity, MergeConflict
 from pggit_core.errors import ConfigError, ResolverUnavailable
 
 DEFAULT_MODEL = "claude-sonnet-4-5"
@@ -35,29 +36,40 @@ class IntentSummary(BaseModel):
 
 
 class ConflictContext(BaseModel):
-    """Everything a resolver is shown about one merge conflict. `ours` is the target, `theirs` the source;
-    `paths` name what the conflict is about ({"key"}, {"key", "column"} or {"key", "field"}, as in merge.sql),
-    and the three definitions are the values at those paths."""
+    """Everything a resolver is shown about one merge conflict: the conflict value itself (`ours` is the
+    target, `theirs` the source; its `paths` name what it is about and its definitions are the values at
+    those paths), the intents behind both sides and the related objects on the target."""
 
     model_config = ConfigDict(frozen=True)
 
-    conflict_id: int
-    merge_id: int
-    source_branch: str
-    target_branch: str
-    object_key: str
-    object_type: str
-    conflict_type: str
-    severity: Literal["ERROR", "WARNING"]
-    paths: tuple[dict[str, str], ...] = ()
-    base_def: Any = None
-    ours_def: Any = None
-    theirs_def: Any = None
-    ours_sql: str | None
-    theirs_sql: str | None
-    advice: str = ""
+    conflict: MergeConflict
     intents: tuple[IntentSummary, ...] = ()
     schema_objects: dict[str, Any] = Field(default_factory=dict)
+
+    # What the validation of a proposal reads (proposal_check.py), from the conflict.
+    @property
+    def conflict_id(self) -> int:
+        return self.conflict.id
+
+    @property
+    def source_branch(self) -> str:
+        return self.conflict.source_branch
+
+    @property
+    def target_branch(self) -> str:
+        return self.conflict.target_branch
+
+    @property
+    def object_key(self) -> str:
+        return self.conflict.object_key
+
+    @property
+    def severity(self) -> ConflictSeverity:
+        return self.conflict.severity
+
+    @property
+    def paths(self) -> tuple[dict[str, str], ...]:
+        return self.conflict.paths
 
 
 class Proposal(BaseModel):
@@ -159,22 +171,23 @@ def _canonical(value: object) -> str:
 
 def conflict_document(context: ConflictContext) -> dict[str, Any]:
     """The conflict as the JSON document the model reads (stable key order, no database handles)."""
+    conflict = context.conflict
     return {
         "conflict": {
-            "object_key": context.object_key,
-            "object_type": context.object_type,
-            "conflict_type": context.conflict_type,
-            "severity": context.severity,
-            "paths": [dict(p) for p in context.paths],
-            "advice": context.advice,
+            "object_key": conflict.object_key,
+            "object_type": conflict.object_type,
+            "conflict_type": conflict.conflict_type.value,
+            "severity": conflict.severity.value,
+            "paths": [dict(p) for p in conflict.paths],
+            "advice": conflict.advice,
         },
-        "target_branch (ours)": context.target_branch,
-        "source_branch (theirs)": context.source_branch,
-        "base_definition": context.base_def,
-        "ours_definition": context.ours_def,
-        "theirs_definition": context.theirs_def,
-        "ours_sql": context.ours_sql,
-        "theirs_sql": context.theirs_sql,
+        "target_branch (ours)": conflict.target_branch,
+        "source_branch (theirs)": conflict.source_branch,
+        "base_definition": conflict.base_def,
+        "ours_definition": conflict.ours_def,
+        "theirs_definition": conflict.theirs_def,
+        "ours_sql": conflict.branch_a_sql,
+        "theirs_sql": conflict.branch_b_sql,
         "intents": [intent.model_dump(mode="json") for intent in context.intents],
         "related_objects_on_target": context.schema_objects,
     }

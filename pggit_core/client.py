@@ -8,8 +8,9 @@ import psycopg
 
 from pggit_core import branching, diff
 from pggit_core import merge as merging
+from pggit_core.conflicts import MergeConflict
 from pggit_core.diff import Diff
-from pggit_core.merge import MergeConflict, MergeResult
+from pggit_core.merge import MergeResult
 from pggit_core.names import MAIN
 from pggit_core.store import commits
 from pggit_core.store.branches import Branch

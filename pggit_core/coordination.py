@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 
 from pggit_core import footprint as fp
+from pggit_core.conflicts import ConflictSeverity
 from pggit_core.errors import AlreadyExists, InvalidInput, from_database_error
 from pggit_core.intents import (
     Approval,
@@ -22,7 +23,6 @@ from pggit_core.intents import (
     IntentStatus,
     Party,
     RiskLevel,
-    Severity,
     TableLock,
     against,
     lock_conflicts,
@@ -34,8 +34,8 @@ from pggit_core.store import locks as lock_store
 from pggit_core.store import partitions as partition_store
 from pggit_core.store.durable import durable
 
-__all__ = ["Approval", "CheckResult", "ConflictType", "Intent", "IntentConflict", "IntentRegistry", "IntentStatus",
-           "RiskLevel", "Severity"]
+__all__ = ["Approval", "CheckResult", "ConflictSeverity", "ConflictType", "Intent", "IntentConflict", "IntentRegistry",
+           "IntentStatus", "RiskLevel"]
 
 MAX_TEXT = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from pggit_core.conflicts import ConflictSeverity
 from pggit_core.footprint import DECLARED, MODIFYING, FootprintObject, table_key
 from pggit_core.statements import Action, Kind
 
@@ -31,11 +32,6 @@ class ConflictType(StrEnum):
     UNKNOWN = "UNKNOWN"
     LOCK = "LOCK"
     PARTITION = "PARTITION"
-
-
-class Severity(StrEnum):
-    ERROR = "ERROR"
-    WARNING = "WARNING"
 
 
 @dataclass(frozen=True)
@@ -82,7 +78,7 @@ class Finding:
     partition owner (``owner``; ``other`` is then None)."""
 
     conflict_type: ConflictType
-    severity: Severity
+    severity: ConflictSeverity
     affected_objects: tuple[str, ...]
     resolution_suggestions: tuple[str, ...]
     other: Party | None = None
@@ -116,9 +112,9 @@ class _Acc:
     """Findings being gathered: per (type, severity) the affected names, suggestions, and tables covered."""
 
     def __init__(self) -> None:
-        self.items: dict[tuple[ConflictType, Severity], tuple[set[str], list[str], set[str]]] = {}
+        self.items: dict[tuple[ConflictType, ConflictSeverity], tuple[set[str], list[str], set[str]]] = {}
 
-    def add(self, ctype: ConflictType, sev: Severity, affected: str, suggestion: str,
+    def add(self, ctype: ConflictType, sev: ConflictSeverity, affected: str, suggestion: str,
             table: str | None = None) -> None:
         objs, sugg, tables = self.items.setdefault((ctype, sev), (set(), [], set()))
         objs.add(affected)
@@ -151,25 +147,25 @@ def _directional(a: Party, b: Party) -> _Acc:
         relation_key = o.key.split(":", 1)[1] if o.kind in {Kind.TABLE, Kind.VIEW, Kind.SEQUENCE} else None
         touched_by_b = o.key in b_keys or (relation_key is not None and relation_key in b_tables)
         if o.action == Action.RENAME and touched_by_b:
-            found.add(ConflictType.RENAME, Severity.ERROR, o.display,
+            found.add(ConflictType.RENAME, ConflictSeverity.ERROR, o.display,
                 f"{a.label} renames {o.display} ({o.detail}), which {b.label} also uses: agree on the name first, "
                 f"then {_sequential(b, a, 'the rename goes last').removeprefix('apply ')}", o.table_key)
         elif o.action in {Action.DROP, Action.RETYPE} and touched_by_b and not (
                 o.kind in {Kind.COLUMN, Kind.FUNCTION} and b_keys.get(o.key, set()) & MODIFYING):
             verb = "drops" if o.action == Action.DROP else "changes the type of"
-            found.add(ConflictType.DEPENDENCY, Severity.ERROR, o.display,
+            found.add(ConflictType.DEPENDENCY, ConflictSeverity.ERROR, o.display,
                 f"{a.label} {verb} {o.display}, which {b.label} depends on: rework one of them or "
                 f"{_sequential(b, a, 'the ' + ('drop' if o.action == Action.DROP else 'type change') + ' last')}",
                 o.table_key)
         elif o.action == Action.UNKNOWN and relation_key is not None and relation_key in b_tables:
-            found.add(ConflictType.UNKNOWN, Severity.ERROR, o.display,
+            found.add(ConflictType.UNKNOWN, ConflictSeverity.ERROR, o.display,
                 f"{a.label} runs a statement the parser cannot model on {o.display} ({o.detail}); review both "
                 f"changes by hand, then {_sequential(a, b, 'unknown effects first')}", o.table_key)
         elif o.action == Action.CREATE and o.kind in {Kind.TABLE, Kind.VIEW, Kind.TYPE, Kind.FUNCTION,
                                                       Kind.SEQUENCE, Kind.SCHEMA} and o.key not in b_creates:
             needs = o.key in b_keys or (relation_key is not None and relation_key in b_tables)
             if needs:
-                found.add(ConflictType.DEPENDENCY, Severity.WARNING, o.display,
+                found.add(ConflictType.DEPENDENCY, ConflictSeverity.WARNING, o.display,
                     f"{b.label} needs {o.display}, which {a.label} creates: "
                     f"{_sequential(a, b, 'the creation first')}", o.table_key)
     return found
@@ -190,20 +186,20 @@ def _symmetric(a: Party, b: Party) -> _Acc:
     for key in sorted(a_mod.keys() & b_mod.keys()):
         kind = a_mod[key].kind
         if kind == Kind.COLUMN:
-            found.add(ConflictType.COLUMN, Severity.ERROR, _display(key),
+            found.add(ConflictType.COLUMN, ConflictSeverity.ERROR, _display(key),
                 f"both change {_display(key)}: decide on one definition and let one agent make it; or "
                 f"{_sequential(first, second, 'the second adapts to the first')}", a_mod[key].table_key)
         elif kind == Kind.FUNCTION:
-            found.add(ConflictType.FUNCTION, Severity.ERROR, _display(key),
+            found.add(ConflictType.FUNCTION, ConflictSeverity.ERROR, _display(key),
                 f"both redefine {_display(key)}: merge the two bodies into one definition, or "
                 f"{_sequential(first, second, 'the second rebases its body on the first')}")
         elif kind in {Kind.TABLE, Kind.VIEW, Kind.SEQUENCE} and Action.CREATE in a_acts[key] & b_acts[key]:
             add_table = a_mod[key].table_key
-            found.add(ConflictType.TABLE, Severity.ERROR, _display(key),
+            found.add(ConflictType.TABLE, ConflictSeverity.ERROR, _display(key),
                       f"both create {_display(key)}: agree on one definition and let one agent create it, or "
                       f"{_sequential(first, second, 'the second alters what the first created')}", add_table)
         elif kind == Kind.INDEX:
-            found.add(ConflictType.INDEX, Severity.WARNING, _display(key),
+            found.add(ConflictType.INDEX, ConflictSeverity.WARNING, _display(key),
                 f"both create index {_display(key)}: keep one of them", a_mod[key].table_key)
     a_idx = {(o.table_key, o.columns): o for o in a.objects if o.kind == Kind.INDEX and o.action == Action.CREATE}
     for o in b.objects:
@@ -211,13 +207,13 @@ def _symmetric(a: Party, b: Party) -> _Acc:
             other = a_idx[(o.table_key, o.columns)]
             if other.key != o.key:
                 cols = ", ".join(o.columns)
-                found.add(ConflictType.INDEX, Severity.WARNING, f"{_table_display(o.table_key or '')}({cols})",
+                found.add(ConflictType.INDEX, ConflictSeverity.WARNING, f"{_table_display(o.table_key or '')}({cols})",
                     f"both index {_table_display(o.table_key or '')}({cols}) ({other.display} and {o.display}): "
                     "keep one index", o.table_key)
     a_cons = {o.table_key for o in a.objects if o.kind == Kind.CONSTRAINT and o.modifying}
     b_cons = {o.table_key for o in b.objects if o.kind == Kind.CONSTRAINT and o.modifying}
     for tkey in sorted(t for t in a_cons & b_cons if t):
-        found.add(ConflictType.CONSTRAINT, Severity.WARNING, _table_display(tkey),
+        found.add(ConflictType.CONSTRAINT, ConflictSeverity.WARNING, _table_display(tkey),
             f"both add or change constraints on {_table_display(tkey)}: check that the constraints agree with "
             f"each other and with existing rows; {_sequential(first, second, 'validate after each')}", tkey)
     return found
@@ -232,13 +228,13 @@ def between(new: Party, other: Party) -> list[Finding]:
     first, second = _order(new, other)
     shared = sorted(t for t in new.modified_tables & other.modified_tables if t not in covered)
     if shared:
-        acc.items[(ConflictType.TABLE, Severity.WARNING)] = (
+        acc.items[(ConflictType.TABLE, ConflictSeverity.WARNING)] = (
             {_table_display(t) for t in shared},
             [COORDINATE_WITH.format(agent=other.agent_id),
              _sequential(first, second)], set(shared))
     findings = [Finding(ctype, sev, tuple(sorted(objs)), tuple(sugg), other=other)
                 for (ctype, sev), (objs, sugg, _) in acc.items.items()]
-    return sorted(findings, key=lambda f: (f.severity != Severity.ERROR, f.conflict_type, f.affected_objects))
+    return sorted(findings, key=lambda f: (f.severity != ConflictSeverity.ERROR, f.conflict_type, f.affected_objects))
 
 
 def against(new: Party, live: Sequence[Party]) -> list[Finding]:
@@ -293,7 +289,7 @@ def lock_conflicts(new: Party, locks: Sequence[TableLock], now: datetime) -> lis
             continue
         until = f" until {lock.expires_at.isoformat()}" if lock.expires_at else " with no expiry"
         why = f" ({lock.reason})" if lock.reason else ""
-        out.append(Finding(ConflictType.LOCK, Severity.ERROR, (_table_display(lock.table_key),),
+        out.append(Finding(ConflictType.LOCK, ConflictSeverity.ERROR, (_table_display(lock.table_key),),
                            (f"{_table_display(lock.table_key)} is locked by {lock.agent_id}{until}{why}: wait "
                             f"until {lock.agent_id} releases it (pggit coordinate unlock) or ask {lock.agent_id} "
                             "to coordinate",), owner=lock.agent_id))
@@ -309,7 +305,7 @@ def partition_conflicts(new: Party, agent_type: str, partitions: Sequence[Partit
             continue
         hits = sorted(_table_display(t) for t in tables if part.owns(t))
         if hits:
-            out.append(Finding(ConflictType.PARTITION, Severity.ERROR, tuple(hits),
+            out.append(Finding(ConflictType.PARTITION, ConflictSeverity.ERROR, tuple(hits),
                                (f"{', '.join(hits)} belong to the {part.agent_type} partition: coordinate with "
                                 f"{part.agent_type} explicitly (cross-partition change), or hand the change to "
                                 f"{part.agent_type}",), owner=part.agent_type))
@@ -350,7 +346,7 @@ class IntentConflict(BaseModel):
     intent_id: int | None
     other_intent_id: int | None
     conflict_type: ConflictType
-    severity: Severity
+    severity: ConflictSeverity
     affected_objects: list[str]
     resolution_suggestions: list[str]
     reviewed: bool = False
@@ -418,7 +414,7 @@ class CheckResult(BaseModel):
 
     @property
     def blocking(self) -> bool:
-        return any(c.severity == Severity.ERROR for c in self.conflicts)
+        return any(c.severity == ConflictSeverity.ERROR for c in self.conflicts)
 
 
 # ---------------------------------------------------------------------------------------------- intent rules
@@ -463,7 +459,7 @@ def earlier_conflicting(intent: Intent, conflicts: Sequence[IntentConflict]) -> 
     overlaps: set[int] = set()
     for c in conflicts:
         if c.other_intent_id is not None and c.other_intent_id < intent.id:
-            (errors if c.severity == Severity.ERROR else overlaps).add(c.other_intent_id)
+            (errors if c.severity == ConflictSeverity.ERROR else overlaps).add(c.other_intent_id)
     return errors, overlaps - errors
 
 

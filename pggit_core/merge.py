@@ -1,4 +1,4 @@
-"""Three-way merges into a branch: typed results, conflicts and resolutions over sql/merge.sql."""
+"""Three-way merges into a branch: typed results and resolutions over sql/merge.sql (conflict values: conflicts.py)."""
 
 from __future__ import annotations
 
@@ -8,46 +8,13 @@ from typing import Any, Literal
 import psycopg
 from pydantic import BaseModel, ConfigDict, Field
 
+from pggit_core.conflicts import ConflictKind, ConflictSeverity, MergeConflict, Resolution
 from pggit_core.errors import InvalidInput, MergeError, StalePlan
 from pggit_core.store import conflicts as conflict_store
 from pggit_core.store import merges as merge_store
 from pggit_core.store.durable import operation
 
-Resolution = Literal["ours", "theirs", "custom"]
 Outcome = Literal["merged", "conflicts", "noop", "failed"]
-RESOLUTIONS: tuple[str, ...] = ("ours", "theirs", "custom")
-
-
-class MergeConflict(BaseModel):
-    """One conflict between the target (ours, branch A) and the source (theirs, branch B) of a merge."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    merge_id: int
-    source_branch: str
-    target_branch: str
-    object_key: str
-    object_type: str
-    conflict_type: str
-    severity: Literal["ERROR", "WARNING"]
-    reason: str | None = None
-    paths: tuple[dict[str, str], ...] = ()
-    auto_resolvable: bool = False
-    base_def: Any = None
-    ours_def: Any = None
-    theirs_def: Any = None
-    branch_a_sql: str | None = None
-    branch_b_sql: str | None = None
-    advice: str = ""
-    resolved: bool = False
-    resolution: Resolution | None = None
-    custom_sql: str | None = None
-    resolution_notes: str | None = None
-    resolved_by: str | None = None
-    resolved_at: datetime | None = None
-    created_at: datetime | None = None
-    forced_by: str | None = None
 
 
 class AutoResolution(BaseModel):
@@ -56,8 +23,8 @@ class AutoResolution(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     object_key: str
-    conflict_type: str
-    severity: str
+    conflict_type: ConflictKind
+    severity: ConflictSeverity
     advice: str
 
 
@@ -68,7 +35,7 @@ class AppliedResolution(BaseModel):
 
     id: int
     object_key: str
-    conflict_type: str
+    conflict_type: ConflictKind
     resolution: Resolution
 
 
@@ -137,10 +104,10 @@ def merge(conn: psycopg.Connection[Any], source: str, target: str = "main", *,
     with operation(conn):
         raw = merge_store.run_merge(conn, source, target, auto_resolve)
         open_ids = [int(c["id"]) for c in raw.get("conflicts", [])]
-        rows = {int(r["id"]): r for r in conflict_store.list_conflicts(conn, include_resolved=True, ids=open_ids)}
+        found = {c.id: c for c in conflict_store.list_conflicts(conn, include_resolved=True, ids=open_ids)}
     result = MergeResult.model_validate({
         **{k: v for k, v in raw.items() if k not in ("conflicts", "code")},
-        "conflicts": [rows[i] for i in open_ids],
+        "conflicts": [found[i] for i in open_ids],
     })
     if result.result == "failed":
         message = result.error or f"merging {source} into {target} failed"
@@ -155,8 +122,7 @@ def merge(conn: psycopg.Connection[Any], source: str, target: str = "main", *,
 def conflicts(conn: psycopg.Connection[Any], *, include_resolved: bool = False, source: str | None = None,
               target: str | None = None) -> list[MergeConflict]:
     """Merge conflicts, oldest first: the open ones unless ``include_resolved``."""
-    rows = conflict_store.list_conflicts(conn, include_resolved=include_resolved, source=source, target=target)
-    return [MergeConflict.model_validate(r) for r in rows]
+    return conflict_store.list_conflicts(conn, include_resolved=include_resolved, source=source, target=target)
 
 
 def resolve_conflict(conn: psycopg.Connection[Any], conflict_id: int, resolution: str,
@@ -164,11 +130,13 @@ def resolve_conflict(conn: psycopg.Connection[Any], conflict_id: int, resolution
     """Record how a conflict is resolved. Custom SQL must be schema changes only and is tried on a scratch branch
     of the target first (it may change only the conflict's objects and drop nothing no side dropped);
     ``force`` (a merger) skips those checks and records who forced it (sql/merge.sql)."""
-    if resolution not in RESOLUTIONS:
+    try:
+        chosen = Resolution(resolution)
+    except ValueError:
         raise InvalidInput(f"resolution {resolution!r} is not one of ours, theirs, custom",
-                           hint="ours keeps the target's version, theirs takes the source's, custom runs --sql")
-    row = conflict_store.resolve(conn, conflict_id, resolution, custom_sql, notes, force=force)
-    return MergeConflict.model_validate(row)
+                           hint="ours keeps the target's version, theirs takes the source's, custom runs --sql"
+                           ) from None
+    return conflict_store.resolve(conn, conflict_id, chosen, custom_sql, notes, force=force)
 
 
 def history(conn: psycopg.Connection[Any], *, source: str | None = None, target: str | None = None,

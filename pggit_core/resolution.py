@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pggit_core import proposal_check
 from pggit_core.advisor import Answer, ConflictContext, ConflictResolver, Exchange, IntentSummary, Proposal
+from pggit_core.conflicts import ConflictSeverity, MergeConflict
 from pggit_core.errors import (
     ConfigError,
+    ConnectionFailed,
     IllegalTransition,
     InvalidInput,
     NotFound,
@@ -21,11 +23,11 @@ from pggit_core.errors import (
     ResolverUnavailable,
     from_database_error,
 )
+from pggit_core.store import conflicts as conflict_store
 from pggit_core.store.commits import database_errors
 from pggit_core.store.durable import operation
 
 Conn = psycopg.Connection[Any]
-Severity = Literal["ERROR", "WARNING"]
 Status = Literal["applied", "awaiting_approval", "escalated", "unavailable", "stale", "already_resolved"]
 SCHEMA_EXCERPT_LIMIT = 40
 
@@ -36,7 +38,7 @@ class ResolutionPolicy(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     max_attempts: int = Field(default=3, ge=1, le=10)
-    auto_apply: frozenset[Severity] = frozenset({"WARNING"})
+    auto_apply: frozenset[ConflictSeverity] = frozenset({ConflictSeverity.WARNING})
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     sample_rows: int = Field(default=0, ge=0)
 
@@ -116,27 +118,19 @@ def related_objects(objects: dict[str, Any], object_key: str) -> dict[str, Any]:
 
 def load_context(conn: Conn, conflict_id: int) -> tuple[ConflictContext, bool]:
     """The conflict as a resolver sees it, and whether it is resolved already."""
-    row = conn.execute(
-        "SELECT id, merge_id, source_branch, target_branch, object_key, object_type, conflict_type, severity,"
-        " base_def, ours_def, theirs_def, branch_a_sql, branch_b_sql, advice, resolved, paths"
-        " FROM pggit.conflicts WHERE id = %s",
-        (conflict_id,),
-    ).fetchone()
-    if row is None:
+    conflict = conflict_store.get(conn, conflict_id)
+    if conflict is None:
         raise NotFound(f"conflict {conflict_id} does not exist",
                        hint="list open conflicts with SELECT * FROM pggit.conflicts WHERE NOT resolved")
-    snap = conn.execute("SELECT pggit.snapshot(%s)", (row[3],)).fetchone()
+    snap = conn.execute("SELECT pggit.snapshot(%s)", (conflict.target_branch,)).fetchone()
     objects = snap[0].get("objects", {}) if snap is not None and isinstance(snap[0], dict) else {}
-    path_keys = [str(p.get("key", "")) for p in (row[15] or ()) if isinstance(p, dict)] or [row[4]]
+    path_keys = [str(p.get("key", "")) for p in conflict.paths if isinstance(p, dict)] or [conflict.object_key]
     context = ConflictContext(
-        conflict_id=row[0], merge_id=row[1], source_branch=row[2], target_branch=row[3], object_key=row[4],
-        object_type=row[5], conflict_type=row[6], severity=row[7], paths=tuple(row[15] or ()),
-        base_def=row[8], ours_def=row[9],
-        theirs_def=row[10], ours_sql=row[11], theirs_sql=row[12], advice=row[13] or "",
-        intents=_intents(conn, row[2], row[3], _table_keys(path_keys)),
+        conflict=conflict,
+        intents=_intents(conn, conflict.source_branch, conflict.target_branch, _table_keys(path_keys)),
         schema_objects={k: v for key in path_keys for k, v in related_objects(objects, key).items()},
     )
-    return context, bool(row[14])
+    return context, conflict.resolved
 
 
 # --------------------------------------------------------------------------------------------- recording
@@ -291,18 +285,22 @@ def _notes(attempt: Attempt, approver: str) -> str:
 # --------------------------------------------------------------------------------------------- approval
 
 
+def _approver(name: str) -> str:
+    approver = name.strip()
+    if not approver:
+        raise InvalidInput("an approval needs the approver's name", hint="pass who approves, e.g. 'alice'")
+    return approver
+
+
 def approve_proposal(conn: Conn, conflict_id: int, approver: str, *, sample_rows: int = 0) -> ConflictOutcome:
     """A person approves the recorded proposal: it is validated again against the target as it is now (with
     `sample_rows` rows per table copied, if given), then applied through pggit.resolve_conflict. Only a
     proposal that validated and waits for approval qualifies."""
-    approver = approver.strip()
-    if not approver:
-        raise InvalidInput("an approval needs the approver's name", hint="pass who approves, e.g. 'alice'")
+    approver = _approver(approver)
     context, resolved = load_context(conn, conflict_id)
     if resolved:
         return ConflictOutcome(conflict_id=conflict_id, status="already_resolved")
-    row = conn.execute("SELECT proposal FROM pggit.conflicts WHERE id = %s", (conflict_id,)).fetchone()
-    document = row[0] if row is not None and isinstance(row[0], dict) else None
+    document = conflict_store.proposal(conn, conflict_id)
     if document is None or document.get("status") != "awaiting_approval" or "accepted" not in document:
         raise IllegalTransition(
             f"conflict {conflict_id} has no validated proposal waiting for approval",
@@ -338,12 +336,90 @@ def approve_proposal(conn: Conn, conflict_id: int, approver: str, *, sample_rows
                            reason=f"approved by {approver}")
 
 
+class WaitingProposal(BaseModel):
+    """A validated proposal recorded on an open conflict, waiting for a person's approval: what approving
+    would apply (the statements are validated again against the target before they are)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    conflict: MergeConflict
+    model: str
+    statements: tuple[str, ...]
+    rationale: str
+    confidence: float
+    reason: str | None = None
+
+
+class RecordedProposal(BaseModel):
+    """A conflict and the LLM resolution document recorded on it (None when the loop never ran for it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    conflict: MergeConflict
+    document: dict[str, Any] | None = None
+
+    @property
+    def status(self) -> str | None:
+        return str(self.document["status"]) if self.document and "status" in self.document else None
+
+    @property
+    def reason(self) -> str | None:
+        return str(self.document["reason"]) if self.document and self.document.get("reason") else None
+
+    @property
+    def waiting(self) -> WaitingProposal | None:
+        """The proposal waiting for approval, if the conflict is open and one is."""
+        if self.conflict.resolved or self.status != "awaiting_approval" or self.document is None:
+            return None
+        accepted = self.document.get("accepted")
+        if not isinstance(accepted, dict):
+            return None
+        return WaitingProposal(
+            conflict=self.conflict, model=str(accepted.get("model", "")),
+            statements=tuple(str(s) for s in accepted.get("statements", [])),
+            rationale=str(accepted.get("rationale", "")), confidence=float(accepted.get("confidence", 0.0)),
+            reason=self.reason)
+
+
+def recorded_proposal(conn: Conn, conflict_id: int) -> RecordedProposal:
+    """The conflict and what the LLM resolution recorded on it."""
+    conflict = conflict_store.get(conn, conflict_id)
+    if conflict is None:
+        raise NotFound(f"conflict {conflict_id} does not exist",
+                       hint="list open conflicts with `pggit conflicts`")
+    return RecordedProposal(conflict=conflict, document=conflict_store.proposal(conn, conflict_id))
+
+
+def waiting_proposals(conn: Conn, source_branch: str, target_branch: str) -> list[WaitingProposal]:
+    """The open conflicts between two branches whose proposal waits for approval, oldest first."""
+    waiting: list[WaitingProposal] = []
+    for conflict in conflict_store.list_conflicts(conn, source=source_branch, target=target_branch):
+        found = RecordedProposal(conflict=conflict, document=conflict_store.proposal(conn, conflict.id)).waiting
+        if found is not None:
+            waiting.append(found)
+    return waiting
+
+
+def approve_waiting(conn: Conn, source_branch: str, target_branch: str, approver: str, *,
+                    sample_rows: int = 0) -> list[ConflictOutcome]:
+    """A person approves every proposal waiting between two branches (`approve_proposal` for each). One that
+    no longer validates, or that pggit.resolve_conflict refuses, is not applied: its outcome is `escalated`
+    with the reason, it is recorded so on the conflict, and the conflict stays open for a human."""
+    approver = _approver(approver)
+    outcomes: list[ConflictOutcome] = []
+    for waiting in waiting_proposals(conn, source_branch, target_branch):
+        try:
+            outcomes.append(approve_proposal(conn, waiting.conflict.id, approver, sample_rows=sample_rows))
+        except ConnectionFailed:
+            raise
+        except PgGitError as exc:  # recorded on the conflict by approve_proposal (status escalated)
+            outcomes.append(ConflictOutcome(conflict_id=waiting.conflict.id, status="escalated", reason=str(exc)))
+    return outcomes
+
+
 def open_conflicts(conn: Conn, source_branch: str, target_branch: str) -> list[int]:
     """Ids of the unresolved conflicts between two branches, oldest first."""
-    rows = conn.execute(
-        "SELECT id FROM pggit.conflicts WHERE source_branch = %s AND target_branch = %s AND NOT resolved"
-        " ORDER BY id", (source_branch, target_branch)).fetchall()
-    return [int(r[0]) for r in rows]
+    return [c.id for c in conflict_store.list_conflicts(conn, source=source_branch, target=target_branch)]
 
 
 def resolve_all(conn: Conn, source_branch: str, target_branch: str, resolver: ConflictResolver | None,

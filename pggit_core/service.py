@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from pggit_core import agents, diff, install, intents, merge, resolution
 from pggit_core.advisor import AnthropicResolver, ConflictResolver
 from pggit_core.client import PgGitClient
+from pggit_core.conflicts import ConflictSeverity, MergeConflict
 from pggit_core.connect import connection
 from pggit_core.coordination import Intent, IntentConflict, IntentRegistry, IntentStatus, RiskLevel
 from pggit_core.diff import Change
@@ -116,15 +117,6 @@ class WorkResult(_Frozen):
     role: str = ""
 
 
-class MergeConflictView(_Frozen):
-    """An unresolved merge conflict on the intent's branch."""
-
-    id: int
-    object_key: str
-    conflict_type: str
-    severity: str
-    advice: str
-    resolved: bool = False
 
 
 class ReviewPacket(_Frozen):
@@ -135,7 +127,7 @@ class ReviewPacket(_Frozen):
     diff: tuple[Change, ...]
     statements: tuple[str, ...]
     intent_conflicts: tuple[IntentConflict, ...]
-    merge_conflicts: tuple[MergeConflictView, ...]
+    merge_conflicts: tuple[MergeConflict, ...]
 
 
 class ResolutionOutcome(_Frozen):
@@ -156,7 +148,7 @@ class MergeOutcome(_Frozen):
     merged: bool
     merge_id: int | None
     statements_applied: int
-    conflicts: tuple[MergeConflictView, ...]
+    conflicts: tuple[MergeConflict, ...]
 
 
 class MigrationOutcome(_Frozen):
@@ -204,12 +196,9 @@ def _view(conn: Conn, intent: Intent) -> IntentView:
     return _views(conn, [intent])[0]
 
 
-def _merge_conflict_views(conn: Conn, source: str, target: str = MAIN) -> tuple[MergeConflictView, ...]:
+def _merge_conflicts(conn: Conn, source: str, target: str = MAIN) -> tuple[MergeConflict, ...]:
     """The open merge conflicts of ``source`` into ``target``."""
-    return tuple(MergeConflictView(id=int(r["id"]), object_key=str(r["object_key"]),
-                                   conflict_type=str(r["conflict_type"]), severity=str(r["severity"]),
-                                   advice=str(r["advice"] or ""), resolved=bool(r["resolved"]))
-                 for r in conflict_store.list_conflicts(conn, source=source, target=target))
+    return tuple(conflict_store.list_conflicts(conn, source=source, target=target))
 
 
 def _drop_branch(conn: Conn, name: str) -> bool:
@@ -380,7 +369,7 @@ def review_packet(dsn: str, intent_id: int) -> ReviewPacket:
             intent=_view(conn, intent), statements=statements,
             diff=diff.diff(conn, since, intent.branch_name).changes,
             intent_conflicts=tuple(registry.get_conflicts(intent_id)),
-            merge_conflicts=_merge_conflict_views(conn, intent.branch_name),
+            merge_conflicts=_merge_conflicts(conn, intent.branch_name),
         )
 
 
@@ -429,11 +418,9 @@ def finish_intent(dsn: str, intent_id: int) -> IntentView:
 
 def _merge(conn: Conn, intent: Intent, auto_resolve: bool) -> MergeOutcome:
     result = merge.merge(conn, intent.branch_name, MAIN, auto_resolve=auto_resolve)
-    conflicts = tuple(MergeConflictView(id=c.id, object_key=c.object_key, conflict_type=c.conflict_type,
-                                        severity=c.severity, advice=c.advice, resolved=c.resolved)
-                      for c in result.conflicts)
     return MergeOutcome(intent_id=intent.id, branch_name=intent.branch_name, merged=not result.has_conflicts,
-                        merge_id=result.merge_id, statements_applied=len(result.statements), conflicts=conflicts)
+                        merge_id=result.merge_id, statements_applied=len(result.statements),
+                        conflicts=result.conflicts)
 
 
 def preview_merge(dsn: str, intent_id: int, *, auto_resolve: bool) -> MergeOutcome:
@@ -483,8 +470,8 @@ def resolve_with_llm(dsn: str, intent_id: int, resolver: str, *,
         # Validated proposals for WARNING conflicts apply by themselves; ERROR ones wait for a person
         # (the review pause) unless the operator configured otherwise. `auto_resolve` (the merge's safe
         # cases) deliberately does not widen this.
-        policy = ResolutionPolicy(auto_apply=frozenset({"WARNING", "ERROR"}) if auto_apply_errors
-                                  else frozenset({"WARNING"}))
+        policy = ResolutionPolicy(auto_apply=frozenset(ConflictSeverity) if auto_apply_errors
+                                  else frozenset({ConflictSeverity.WARNING}))
         outcomes = resolution.resolve_all(conn, intent.branch_name, MAIN, chosen, policy,
                                           unavailable_reason=unavailable)
         return ResolutionOutcome(
@@ -580,3 +567,40 @@ def drop_branch(dsn: str, branch_name: str) -> str:
         if not _drop_branch(conn, branch_name) and not branch_store.ever_existed(conn, branch_name):
             raise NotFound(f"branch {branch_name!r} does not exist", hint="list branches with `pggit branch`")
         return branch_name
+
+
+# --- the review approves the LLM's waiting proposals (docs/llm-resolution.md) -----------------------------
+
+
+class ProposalApproval(_Frozen):
+    """What approving the intent's waiting LLM proposals did: one outcome per proposal, `applied` (recorded as
+    the conflict's resolution, applied by the merge) or `escalated` (refused and left for a human, with why)."""
+
+    intent_id: int
+    approver: str
+    outcomes: tuple[resolution.ConflictOutcome, ...]
+
+    @property
+    def applied(self) -> tuple[int, ...]:
+        return tuple(o.conflict_id for o in self.outcomes if o.status in ("applied", "already_resolved"))
+
+    @property
+    def refused(self) -> tuple[resolution.ConflictOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status not in ("applied", "already_resolved"))
+
+
+def waiting_proposals(dsn: str, intent_id: int) -> tuple[resolution.WaitingProposal, ...]:
+    """The validated LLM proposals for the intent's open merge conflicts into main that wait for a person."""
+    with _db(dsn) as conn:
+        intent = IntentRegistry(conn).get(intent_id)
+        return tuple(resolution.waiting_proposals(conn, intent.branch_name, MAIN))
+
+
+def approve_proposals(dsn: str, intent_id: int, approver: str) -> ProposalApproval:
+    """``approver`` approves every waiting proposal of the intent's merge conflicts into main: each is validated
+    again against main as it is now, then recorded as its conflict's resolution. Safe to retry: what was
+    applied no longer waits."""
+    with _db(dsn) as conn:
+        intent = IntentRegistry(conn).get(intent_id)
+        outcomes = resolution.approve_waiting(conn, intent.branch_name, MAIN, approver)
+        return ProposalApproval(intent_id=intent_id, approver=approver, outcomes=tuple(outcomes))

@@ -157,6 +157,88 @@ CREATE INDEX IF NOT EXISTS conflicts_open ON pggit.conflicts (source_branch, tar
     WHERE NOT resolved;
 -- A resolution recorded with force => true (its checks skipped): who forced it.
 ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS forced_by text;
+-- Why the merge could not decide (NULL on rows recorded before the column existed).
+ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS reason text;
+
+-- The merge-conflict vocabulary, as data: every conflict_type and reason sql/merge.sql emits, and nothing
+-- else (pggit.conflicts refuses other values). Mirrored by pggit_core/conflicts.py (ConflictKind,
+-- ConflictReason); tests/db/merge/test_conflict_vocabulary.py checks both directions.
+CREATE TABLE IF NOT EXISTS pggit.conflict_kinds (
+    kind  text PRIMARY KEY,
+    about text NOT NULL
+);
+INSERT INTO pggit.conflict_kinds (kind, about) VALUES
+    ('TABLE', 'a table-level field (comment, options, ...), or different new columns on both sides'),
+    ('COLUMN', 'one column of a table'),
+    ('VIEW', 'a view or materialized view'),
+    ('FUNCTION', 'a function or procedure'),
+    ('TYPE', 'an enum, domain or composite type (an enum''s values, too)'),
+    ('SEQUENCE', 'a sequence'),
+    ('INDEX', 'an index'),
+    ('CONSTRAINT', 'a table constraint'),
+    ('TRIGGER', 'a trigger'),
+    ('POLICY', 'a row-level security policy'),
+    ('DEPENDENCY', 'an object one side changed depends on what the other side removed or changed'),
+    ('OBJECT', 'an object without a kind (pggit''s own snapshots always name one)')
+ON CONFLICT (kind) DO UPDATE SET about = EXCLUDED.about WHERE pggit.conflict_kinds.about <> EXCLUDED.about;
+
+CREATE TABLE IF NOT EXISTS pggit.conflict_reasons (
+    reason text PRIMARY KEY,
+    about  text NOT NULL
+);
+INSERT INTO pggit.conflict_reasons (reason, about) VALUES
+    ('both_modified', 'both sides changed it differently'),
+    ('both_added', 'both sides created it, with different definitions'),
+    ('modify_delete', 'one side dropped (or renamed) it, the other changed it'),
+    ('both_added_columns', 'both sides added different columns to one table (keeping both is safe)'),
+    ('enum_values_same_position', 'both sides added enum values at the same position (keeping both is safe)'),
+    ('enum_order', 'enum values that cannot be ordered for both sides'),
+    ('both_added_index', 'both sides added an index with the same columns (keeping both is safe)'),
+    ('both_added_fk', 'both sides added foreign keys on one table'),
+    ('dependency_removed', 'what an object one side changed depends on was removed by the other side'),
+    ('dependency_changed', 'what an object one side changed depends on was changed by the other side')
+ON CONFLICT (reason) DO UPDATE SET about = EXCLUDED.about WHERE pggit.conflict_reasons.about <> EXCLUDED.about;
+
+-- pggit.conflicts takes only those kinds and reasons. Added NOT VALID, then validated when every row already
+-- recorded conforms (every row pggit ever wrote does); otherwise it guards new rows and says which values
+-- are unknown.
+DO $vocabulary$
+DECLARE
+    unknown text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'pggit.conflicts'::regclass
+                                                 AND conname = 'conflicts_conflict_type_known') THEN
+        ALTER TABLE pggit.conflicts ADD CONSTRAINT conflicts_conflict_type_known
+            FOREIGN KEY (conflict_type) REFERENCES pggit.conflict_kinds (kind) NOT VALID;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'pggit.conflicts'::regclass
+                                                 AND conname = 'conflicts_reason_known') THEN
+        ALTER TABLE pggit.conflicts ADD CONSTRAINT conflicts_reason_known
+            FOREIGN KEY (reason) REFERENCES pggit.conflict_reasons (reason) NOT VALID;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'pggit.conflicts'::regclass
+                                                 AND conname IN ('conflicts_conflict_type_known', 'conflicts_reason_known')
+                                                 AND NOT convalidated) THEN
+        RETURN;  -- both valid already
+    END IF;
+    SELECT string_agg(DISTINCT quote_literal(c.conflict_type), ', ') INTO unknown FROM pggit.conflicts c
+     WHERE NOT EXISTS (SELECT 1 FROM pggit.conflict_kinds k WHERE k.kind = c.conflict_type);
+    IF unknown IS NULL THEN
+        ALTER TABLE pggit.conflicts VALIDATE CONSTRAINT conflicts_conflict_type_known;
+    ELSE
+        RAISE WARNING 'pggit.conflicts holds conflict types pggit does not know (%): new rows are checked, '
+                      'old ones are left as they are', unknown;
+    END IF;
+    SELECT string_agg(DISTINCT quote_literal(c.reason), ', ') INTO unknown FROM pggit.conflicts c
+     WHERE c.reason IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pggit.conflict_reasons r WHERE r.reason = c.reason);
+    IF unknown IS NULL THEN
+        ALTER TABLE pggit.conflicts VALIDATE CONSTRAINT conflicts_reason_known;
+    ELSE
+        RAISE WARNING 'pggit.conflicts holds conflict reasons pggit does not know (%): new rows are checked, '
+                      'old ones are left as they are', unknown;
+    END IF;
+END
+$vocabulary$;
 
 -- Agent intents (owner: pggit_core/store/intents.py).
 CREATE TABLE IF NOT EXISTS pggit.intents (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import task
 
 from pggit_core import service
+from pggit_core.resolution import WaitingProposal
 from pggit_core.service import MergeOutcome, ResolutionOutcome, ReviewPacket, WorkResult
 from tasks.database import dsn_of
 from tasks.policy import TASK_OPTIONS
@@ -28,3 +29,8 @@ def preview_merge(dsn: str, intent_id: int, auto_resolve: bool) -> MergeOutcome:
 @task(name="resolve-conflicts-with-llm", **TASK_OPTIONS)
 def resolve_with_llm(dsn: str, intent_id: int, resolver: str, auto_apply_errors: bool = False) -> ResolutionOutcome:
     return service.resolve_with_llm(dsn_of(dsn), intent_id, resolver, auto_apply_errors=auto_apply_errors)
+
+
+@task(name="waiting-proposals", **TASK_OPTIONS)
+def waiting_proposals(dsn: str, intent_id: int) -> tuple[WaitingProposal, ...]:
+    return service.waiting_proposals(dsn_of(dsn), intent_id)

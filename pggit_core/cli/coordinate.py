@@ -12,10 +12,11 @@ import typer
 from psycopg.rows import dict_row
 
 from pggit_core.cli.output import Format, print_json, print_table
+from pggit_core.conflicts import ConflictSeverity
 from pggit_core.connect import connection
 from pggit_core.coordination import IntentRegistry
 from pggit_core.errors import ConflictsBlock, InvalidInput
-from pggit_core.intents import CheckResult, Intent, IntentConflict, Severity, TableLock
+from pggit_core.intents import CheckResult, Intent, IntentConflict, TableLock
 
 app = typer.Typer(help="Coordinate agents: declare intents, see conflicts first, lock and partition tables.",
                   no_args_is_help=True)
@@ -49,13 +50,13 @@ def _tables(values: list[str] | None) -> list[str]:
 
 
 def _exit_if_blocked(conflicts: list[IntentConflict]) -> None:
-    if any(c.severity == Severity.ERROR and not c.reviewed for c in conflicts):
+    if any(c.severity == ConflictSeverity.ERROR and not c.reviewed for c in conflicts):
         raise SystemExit(BLOCKED)
 
 
 def print_conflict(c: IntentConflict) -> None:
     """One conflict, as the seed prints it."""
-    icon = "❌" if c.severity == Severity.ERROR else "⚠️"
+    icon = "❌" if c.severity == ConflictSeverity.ERROR else "⚠️"
     typer.echo(f"{icon} {c.severity}: {c.conflict_type} conflict detected")
     typer.echo(f"  Affected: {', '.join(c.affected_objects)}")
     typer.echo(f"  Conflicting intent: {c.conflicting_with}")

@@ -1,4 +1,5 @@
-"""The merge face: `pggit merge`, `pggit conflicts`, `pggit resolve` and `pggit merges` (history)."""
+"""The merge face: `pggit merge`, `pggit conflicts`, `pggit resolve`, `pggit proposal`, `pggit approve-proposal`
+and `pggit merges` (history)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Annotated
 import typer
 
 from pggit_core import merge as merging
+from pggit_core import resolution
 from pggit_core.cli.output import Format, console, print_json, print_table
+from pggit_core.conflicts import MergeConflict
 from pggit_core.connect import connection
 from pggit_core.errors import ConflictsBlock
 
@@ -91,6 +94,60 @@ def resolve(
                   highlight=False, markup=False)
 
 
+def proposal(
+    conflict_id: Annotated[int, typer.Option("--conflict-id", help="Conflict whose LLM proposal to show.")],
+    dsn: DsnOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Show the LLM resolution recorded on a conflict: its status and, when one validated, the statements that
+    `pggit approve-proposal` would apply (docs/llm-resolution.md)."""
+    with connection(dsn) as conn:
+        recorded = resolution.recorded_proposal(conn, conflict_id)
+    if format is Format.json:
+        print_json(recorded)
+        return
+    conflict = recorded.conflict
+    console.print(f"Conflict {conflict.id} ({conflict.conflict_type} {conflict.object_key}, {conflict.severity}, "
+                  f"{conflict.source_branch} -> {conflict.target_branch}): "
+                  f"{recorded.status or 'no LLM resolution recorded'}", highlight=False, markup=False)
+    if recorded.reason:
+        console.print(f"  {recorded.reason}", highlight=False, markup=False)
+    if recorded.waiting is not None:
+        waiting = recorded.waiting
+        console.print(f"  proposal by {waiting.model}, confidence {waiting.confidence:.2f}: {waiting.rationale}",
+                      highlight=False, markup=False)
+        for statement in waiting.statements:
+            console.print(f"    {statement}", highlight=False, markup=False)
+        console.print(f"Approve it with `pggit approve-proposal --conflict-id {conflict.id} --approver NAME`.",
+                      highlight=False, markup=False)
+
+
+def approve_proposal(
+    conflict_id: Annotated[int, typer.Option("--conflict-id", help="Conflict whose waiting proposal to approve.")],
+    approver: Annotated[str, typer.Option("--approver", help="Who approves (recorded with the resolution).")],
+    sample_rows: Annotated[int, typer.Option("--sample-rows", min=0, help="Validate again with this many rows "
+                                                                         "per table copied.")] = 0,
+    dsn: DsnOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Approve the validated LLM proposal waiting on a conflict: it is validated again against the target as it
+    is now, then recorded as the conflict's custom resolution (applied by the next merge)."""
+    with connection(dsn) as conn:
+        outcome = resolution.approve_proposal(conn, conflict_id, approver, sample_rows=sample_rows)
+        conflict = resolution.recorded_proposal(conn, conflict_id).conflict
+    if format is Format.json:
+        print_json(outcome)
+        return
+    if outcome.status == "already_resolved":
+        console.print(f"Conflict {conflict_id} was already resolved ({conflict.resolution}); nothing was approved.",
+                      highlight=False, markup=False)
+        return
+    console.print(f"Conflict {conflict.id} ({conflict.conflict_type} {conflict.object_key}): the proposal was "
+                  f"validated again and recorded as its custom resolution, {outcome.reason}. Run "
+                  f"`pggit merge {conflict.source_branch} --into {conflict.target_branch}` again to apply it.",
+                  highlight=False, markup=False)
+
+
 def merges(
     source: Annotated[str | None, typer.Option("--source", help="Only merges of this source branch.")] = None,
     target: Annotated[str | None, typer.Option("--target", help="Only merges into this target branch.")] = None,
@@ -109,7 +166,7 @@ def merges(
                   m.merged_by, m.created_at) for m in found])
 
 
-def _print_conflicts(title: str, found: list[merging.MergeConflict] | tuple[merging.MergeConflict, ...]) -> None:
+def _print_conflicts(title: str, found: list[MergeConflict] | tuple[MergeConflict, ...]) -> None:
     print_table(title, ["id", "type", "severity", "object", "source -> target", "resolved", "advice"],
                 [(c.id, c.conflict_type, c.severity, c.object_key, f"{c.source_branch} -> {c.target_branch}",
                   c.resolution or ("no (auto-resolvable)" if c.auto_resolvable else "no"), c.advice) for c in found])
@@ -120,4 +177,6 @@ def register(app: typer.Typer) -> None:
     app.command("merge")(merge)
     app.command("conflicts")(conflicts)
     app.command("resolve")(resolve)
+    app.command("proposal")(proposal)
+    app.command("approve-proposal")(approve_proposal)
     app.command("merges")(merges)

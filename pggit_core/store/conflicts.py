@@ -1,4 +1,4 @@
-"""Merge conflicts: reads of pggit.conflicts and calls of pggit.resolve_conflict()."""
+"""Merge conflicts: reads of pggit.conflicts (as `MergeConflict` values) and calls of pggit.resolve_conflict()."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from pggit_core.conflicts import MergeConflict, Resolution
 from pggit_core.store.commits import database_errors
 
 COLUMNS = (
@@ -18,8 +19,8 @@ COLUMNS = (
 
 
 def list_conflicts(conn: psycopg.Connection[Any], *, include_resolved: bool = False, source: str | None = None,
-                   target: str | None = None, ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
-    """Conflict rows, oldest first: open ones unless ``include_resolved``, optionally filtered."""
+                   target: str | None = None, ids: Sequence[int] | None = None) -> list[MergeConflict]:
+    """Conflicts, oldest first: open ones unless ``include_resolved``, optionally filtered."""
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             f"SELECT {COLUMNS} FROM pggit.conflicts"  # noqa: S608 (a constant column list)
@@ -31,17 +32,28 @@ def list_conflicts(conn: psycopg.Connection[Any], *, include_resolved: bool = Fa
             {"all": include_resolved, "source": source, "target": target,
              "ids": list(ids) if ids is not None else None},
         )
-        return list(cur.fetchall())
+        return [MergeConflict.model_validate(row) for row in cur.fetchall()]
 
 
-def resolve(conn: psycopg.Connection[Any], conflict_id: int, resolution: str, custom_sql: str | None,
-            notes: str | None, *, force: bool = False) -> dict[str, Any]:
-    """Call pggit.resolve_conflict() in its own transaction and return the updated row."""
+def get(conn: psycopg.Connection[Any], conflict_id: int) -> MergeConflict | None:
+    """One conflict, resolved or not; None when no conflict has that id."""
+    found = list_conflicts(conn, include_resolved=True, ids=[conflict_id])
+    return found[0] if found else None
+
+
+def proposal(conn: psycopg.Connection[Any], conflict_id: int) -> dict[str, Any] | None:
+    """The LLM resolution document recorded on a conflict (docs/llm-resolution.md), if any."""
+    row = conn.execute("SELECT proposal FROM pggit.conflicts WHERE id = %s", (conflict_id,)).fetchone()
+    return row[0] if row is not None and isinstance(row[0], dict) else None
+
+
+def resolve(conn: psycopg.Connection[Any], conflict_id: int, resolution: Resolution, custom_sql: str | None,
+            notes: str | None, *, force: bool = False) -> MergeConflict:
+    """Call pggit.resolve_conflict() in its own transaction and return the updated conflict."""
     with database_errors(), conn.transaction():
         row = conn.execute(
             "SELECT pggit.resolve_conflict(%s, %s, custom_sql => %s, notes => %s, force => %s)",
-            (conflict_id, resolution, custom_sql, notes, force),
+            (conflict_id, resolution.value, custom_sql, notes, force),
         ).fetchone()
     assert row is not None
-    result: dict[str, Any] = row[0]
-    return result
+    return MergeConflict.model_validate(row[0])

@@ -18,6 +18,7 @@ from pggit_core.advisor import (
     Proposal,
     ResolverSettings,
 )
+from pggit_core.conflicts import MergeConflict
 from pggit_core.errors import ConfigError, ResolverUnavailable
 
 GOOD = {
@@ -83,13 +84,16 @@ def resolver_for(api: FakeAPI, *, max_retries: int = 0, model: str = "claude-tes
 @pytest.fixture
 def context() -> ConflictContext:
     return ConflictContext(
-        conflict_id=7, merge_id=3, source_branch="agent/search", target_branch="main",
-        object_key="table:public.users", object_type="table", conflict_type="modify_modify", severity="WARNING",
-        base_def={"kind": "table", "columns": {"id": {"type": "integer"}}},
-        ours_def={"kind": "table", "columns": {"id": {"type": "integer"}, "oauth_provider": {"type": "text"}}},
-        theirs_def={"kind": "table", "columns": {"id": {"type": "integer"}, "search_preferences": {"type": "jsonb"}}},
-        ours_sql="ALTER TABLE users ADD COLUMN oauth_provider text",
-        theirs_sql="ALTER TABLE users ADD COLUMN search_preferences jsonb",
+        conflict=MergeConflict(
+            id=7, merge_id=3, source_branch="agent/search", target_branch="main",
+            object_key="table:public.users", object_type="table", conflict_type="TABLE", severity="WARNING",
+            reason="both_added_columns",
+            base_def={"kind": "table", "columns": {"id": {"type": "integer"}}},
+            ours_def={"kind": "table", "columns": {"id": {"type": "integer"}, "oauth_provider": {"type": "text"}}},
+            theirs_def={"kind": "table", "columns": {"id": {"type": "integer"},
+                                                     "search_preferences": {"type": "jsonb"}}},
+            branch_a_sql="ALTER TABLE users ADD COLUMN oauth_provider text",
+            branch_b_sql="ALTER TABLE users ADD COLUMN search_preferences jsonb"),
         intents=(IntentSummary(agent_id="local-llm-search", feature_name="search_prefs",
                                description="store search preferences per user", branch_name="agent/search"),),
     )
@@ -114,7 +118,8 @@ def test_good_proposal_is_parsed_and_request_is_structured(context: ConflictCont
 def test_prompt_hash_is_stable_and_tracks_content(context: ConflictContext) -> None:
     first = resolver_for(FakeAPI(reply(json.dumps(GOOD)))).propose(context)
     again = resolver_for(FakeAPI(reply(json.dumps(GOOD)))).propose(context)
-    other = resolver_for(FakeAPI(reply(json.dumps(GOOD)))).propose(context.model_copy(update={"advice": "x"}))
+    other = resolver_for(FakeAPI(reply(json.dumps(GOOD)))).propose(
+        context.model_copy(update={"conflict": context.conflict.model_copy(update={"advice": "x"})}))
     assert first.prompt_hash == again.prompt_hash != other.prompt_hash
 
 

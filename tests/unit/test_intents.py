@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pggit_core.conflicts import ConflictSeverity
 from pggit_core.footprint import build
 from pggit_core.intents import (
     ConflictType,
@@ -21,7 +22,6 @@ from pggit_core.intents import (
     Party,
     RiskLevel,
     Settlement,
-    Severity,
     TableLock,
     against,
     between,
@@ -87,7 +87,7 @@ def test_lock_of_another_agent_is_an_error_naming_the_owner() -> None:
     me = _party(CASES[0]["b"], None)
     locks = [TableLock("users", "claude-123", NOW, NOW + timedelta(hours=1), "migrating")]
     [finding] = lock_conflicts(me, locks, NOW)
-    assert finding.conflict_type is ConflictType.LOCK and finding.severity is Severity.ERROR
+    assert finding.conflict_type is ConflictType.LOCK and finding.severity is ConflictSeverity.ERROR
     assert finding.owner == "claude-123" and "locked by claude-123" in finding.resolution_suggestions[0]
 
 
@@ -120,7 +120,8 @@ def _intent(intent_id: int, changes: list[str], tables: list[str],
                   footprint_warnings=[], created_at=NOW, updated_at=NOW)
 
 
-def _conflict(conflict_id: int, me: int, other: int, severity: Severity, reviewed: bool = False) -> IntentConflict:
+def _conflict(conflict_id: int, me: int, other: int, severity: ConflictSeverity,
+              reviewed: bool = False) -> IntentConflict:
     return IntentConflict(id=conflict_id, intent_id=me, other_intent_id=other, conflict_type=ConflictType.TABLE,
                           severity=severity, affected_objects=["orders"], resolution_suggestions=["x"],
                           reviewed=reviewed)
@@ -139,19 +140,19 @@ def test_creates_and_uses_read_the_footprint() -> None:
 
 
 def test_the_gate_waits_for_an_earlier_creator_and_for_errors_not_for_warnings() -> None:
-    warning = [_conflict(10, 2, 1, Severity.WARNING)]
+    warning = [_conflict(10, 2, 1, ConflictSeverity.WARNING)]
     assert blockers(INDEX, warning, {1: ORDERS}) == [ORDERS]  # it uses what intent 1 creates
-    assert blockers(COLUMN, [_conflict(11, 3, 2, Severity.WARNING)], {2: INDEX}) == []  # parallel work
-    assert blockers(COLUMN, [_conflict(12, 3, 2, Severity.ERROR, reviewed=True)], {2: INDEX}) == [INDEX]
+    assert blockers(COLUMN, [_conflict(11, 3, 2, ConflictSeverity.WARNING)], {2: INDEX}) == []  # parallel work
+    assert blockers(COLUMN, [_conflict(12, 3, 2, ConflictSeverity.ERROR, reviewed=True)], {2: INDEX}) == [INDEX]
     merged = ORDERS.model_copy(update={"status": IntentStatus.MERGED})
     assert blockers(INDEX, warning, {1: merged}) == []
     # a later intent never blocks an earlier one
-    assert blockers(ORDERS, [_conflict(13, 1, 2, Severity.ERROR)], {}) == []
+    assert blockers(ORDERS, [_conflict(13, 1, 2, ConflictSeverity.ERROR)], {}) == []
 
 
 def test_blocking_conflicts_are_unreviewed_with_earlier_live_intents() -> None:
-    unreviewed = [_conflict(20, 3, 1, Severity.WARNING), _conflict(21, 3, 2, Severity.ERROR),
-                  _conflict(22, 3, 4, Severity.ERROR)]
+    unreviewed = [_conflict(20, 3, 1, ConflictSeverity.WARNING), _conflict(21, 3, 2, ConflictSeverity.ERROR),
+                  _conflict(22, 3, 4, ConflictSeverity.ERROR)]
     abandoned = INDEX.model_copy(update={"status": IntentStatus.ABANDONED})
     assert blocking_conflicts(COLUMN, unreviewed, {1: ORDERS, 2: abandoned}) == [20]
 
