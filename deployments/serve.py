@@ -1,6 +1,13 @@
-"""Serve every pggit deployment from one process: the agent lifecycle, the nightly merge, cleanup, the demo."""
+"""Serve every pggit deployment from one process: the agent lifecycle, the nightly merge, cleanup, the demo.
+
+    python -m deployments.serve [--limit N] [--nightly-cron CRON] [--cleanup-cron CRON]
+
+Run from the repository root (`pggit serve` starts it there), with PREFECT_API_URL set to a server that stays up.
+"""
 
 from __future__ import annotations
+
+import argparse
 
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
@@ -42,5 +49,14 @@ def main(limit: int | None = None, nightly_cron: str = NIGHTLY_CRON, cleanup_cro
     serve(*deployments(nightly_cron, cleanup_cron), limit=limit)
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m deployments.serve", description="Serve the pggit deployments.")
+    parser.add_argument("--limit", type=int, default=None, help="most flow runs at once (default: no limit)")
+    parser.add_argument("--nightly-cron", default=NIGHTLY_CRON, help="when the nightly merge runs (cron, UTC)")
+    parser.add_argument("--cleanup-cron", default=CLEANUP_CRON, help="when the cleanup runs (cron, UTC)")
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
-    main()
+    options = parse_args()
+    main(limit=options.limit, nightly_cron=options.nightly_cron, cleanup_cron=options.cleanup_cron)
