@@ -24,7 +24,7 @@ CLEANUP_CRON = "*/30 * * * *"
 
 def deployments(nightly_cron: str = NIGHTLY_CRON, cleanup_cron: str = CLEANUP_CRON) -> list[RunnerDeployment]:
     """The deployments, named as in deployments/prefect.yaml (the lifecycle gets its form from the signature)."""
-    return [
+    built = [
         agent_change_flow.to_deployment(
             name="agent-change", tags=["pggit", "agents"],
             description="Launch one agent's schema change (register, gate, branch, review, merge, migration).",
@@ -42,6 +42,13 @@ def deployments(nightly_cron: str = NIGHTLY_CRON, cleanup_cron: str = CLEANUP_CR
             description="The Claude + local LLM scenario on a fresh demo database.",
         ),
     ]
+    return [_built(d) for d in built]
+
+
+def _built(deployment: object) -> RunnerDeployment:
+    """to_deployment is sync-compatible: called from sync code it returns the deployment, not a coroutine."""
+    assert isinstance(deployment, RunnerDeployment), deployment
+    return deployment
 
 
 def main(limit: int | None = None, nightly_cron: str = NIGHTLY_CRON, cleanup_cron: str = CLEANUP_CRON) -> None:
