@@ -17,7 +17,6 @@ from flows.cleanup import cleanup
 from flows.coordinator import coordinator
 from flows.nightly_merge import nightly_merge
 
-AGENT_CHANGE = "agent-change/agent-change"
 NIGHTLY_CRON = "0 2 * * *"
 CLEANUP_CRON = "*/30 * * * *"
 
