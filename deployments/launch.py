@@ -56,5 +56,6 @@ def launch_agent_change(
         **parameters,
     }
     chosen = key or idempotency_key(agent_id, feature_name, schema_changes)
-    run: FlowRun = run_deployment(deployment, parameters=params, idempotency_key=chosen, timeout=wait_seconds)
+    run = run_deployment(deployment, parameters=params, idempotency_key=chosen, timeout=wait_seconds)
+    assert isinstance(run, FlowRun)  # run_deployment is sync-compatible: called from sync code it returns the run
     return run

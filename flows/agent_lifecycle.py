@@ -67,13 +67,14 @@ def _failure_text(state: State[Any]) -> str:
     return state.message or "no message"
 
 
-def settle_intent_of_failed_run(flow: Any, run: FlowRun, state: State[Any]) -> None:
+def settle_intent_of_failed_run(flow: Any, flow_run: FlowRun, state: State[Any]) -> None:
     """Failure/crash hook: intents the run left live are marked merged when their branch was merged, kept
-    when they wait on merge conflicts or an approved merge, and abandoned (branch dropped) otherwise."""
-    dsn = database.dsn_of(database.resolve_target(run.parameters.get("dsn")))
-    reason = f"flow run {run.name} ({run.id}) ended {state.type.value}: {_failure_text(state)}"
-    for intent in service.settle_failed_run(dsn, str(run.id), reason):
-        flow_run_logger(run).warning("intent %s is now %s: %s", intent.id, intent.status, reason)
+    when they wait on merge conflicts or an approved merge, and abandoned (branch dropped) otherwise.
+    (The parameters are named as in Prefect's FlowStateHook protocol.)"""
+    dsn = database.dsn_of(database.resolve_target(flow_run.parameters.get("dsn")))
+    reason = f"flow run {flow_run.name} ({flow_run.id}) ended {state.type.value}: {_failure_text(state)}"
+    for intent in service.settle_failed_run(dsn, str(flow_run.id), reason):
+        flow_run_logger(flow_run).warning("intent %s is now %s: %s", intent.id, intent.status, reason)
 
 
 def _review_poll_seconds(review_timeout: int) -> int:

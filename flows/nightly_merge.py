@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -61,8 +61,8 @@ def nightly_merge(
     merge_ids: list[int] = []
     for intent in plan.ready:
         blockers = intents.blocking_conflicts(target, intent.id)
-        base = {"intent_id": intent.id, "agent_id": intent.agent_id, "feature_name": intent.feature_name,
-                "branch_name": intent.branch_name}
+        base: dict[str, Any] = {"intent_id": intent.id, "agent_id": intent.agent_id,
+                                "feature_name": intent.feature_name, "branch_name": intent.branch_name}
         if blockers:
             entries.append(NightlyEntry(**base, outcome="skipped",
                                         detail=f"unresolved conflicts with live intents: {list(blockers)}"))

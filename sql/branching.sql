@@ -38,22 +38,21 @@ DECLARE
                  || CASE WHEN p_tracked = 'public' THEN ''
                          ELSE '__' || regexp_replace(lower(p_tracked), '[^a-z0-9_]', '_', 'g') END;
     candidate text := base;
-    attempt integer := 0;
 BEGIN
-    LOOP
+    -- the plain name first, then up to 20 hashed ones
+    FOR attempt IN 0..20 LOOP
+        IF attempt > 0 THEN
+            candidate := left(base, 53) || '_' || left(md5(p_branch || '/' || p_tracked || '/' || attempt), 9);
+        END IF;
         IF octet_length(candidate) <= 63
            AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = candidate)
            AND NOT EXISTS (SELECT 1 FROM pggit.branch_schemas bs WHERE bs.physical_schema = candidate) THEN
             RETURN candidate;
         END IF;
-        attempt := attempt + 1;
-        IF attempt > 20 THEN
-            RAISE EXCEPTION USING ERRCODE = 'PGG41',
-                  MESSAGE = format('no free schema name for branch %L (schema %s)', p_branch, p_tracked),
-                  HINT = 'drop leftover pggit_b_* schemas that belong to no branch';
-        END IF;
-        candidate := left(base, 53) || '_' || left(md5(p_branch || '/' || p_tracked || '/' || attempt), 9);
     END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'PGG41',
+          MESSAGE = format('no free schema name for branch %L (schema %s)', p_branch, p_tracked),
+          HINT = 'drop leftover pggit_b_* schemas that belong to no branch';
 END
 $fn$;
 

@@ -300,14 +300,14 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pggit AS $fn$
 DECLARE
     op_branches bigint[];
     quiet bigint[];  -- branches pggit itself copies or drops in this transaction: neither guarded nor captured
-    dropped jsonb := '[]';
+    dropped jsonb := '[]'::jsonb;
     o record;
     owner_schema text;
     last_schema text;
     bid bigint;
     b_owner text;
     b_name text;
-    guarded bigint[] := '{}';
+    guarded bigint[] := '{}'::bigint[];
     session_bid bigint;
     session_looked_up boolean := false;
     invoker text := pggit._invoker();
@@ -368,7 +368,7 @@ LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $fn$
 DECLARE
     s record;
     kind text;
-    parts text[] := '{}';
+    parts text[] := '{}'::text[];
 BEGIN
     others := '{}';
     -- one plain statement (no literal, identifier, comment or second statement in it): no lexing needed
@@ -420,16 +420,16 @@ DECLARE
     k integer;
     pos integer;
     -- One entry per branch touched, in first-seen order: its objects and its primary object.
-    bids bigint[] := '{}';
-    objs jsonb[] := '{}';
-    prim_type text[] := '{}';
-    prim_schema text[] := '{}';
-    prim_identity text[] := '{}';
-    prim_best boolean[] := '{}';
-    owners text[] := '{}';
+    bids bigint[] := '{}'::bigint[];
+    objs jsonb[] := '{}'::jsonb[];
+    prim_type text[] := '{}'::text[];
+    prim_schema text[] := '{}'::text[];
+    prim_identity text[] := '{}'::text[];
+    prim_best boolean[] := '{}'::boolean[];
+    owners text[] := '{}'::text[];
     invoker text := pggit._invoker();
     invoker_is_agent boolean;
-    renamed_schema text[] := '{}';
+    renamed_schema text[] := '{}'::text[];
     msg text;
     msg_ddl text;
     msg_others text[];

@@ -1,17 +1,20 @@
-"""CLI commands of the serve face: `pggit serve` (all deployments, one process) and `pggit demo` (coordinator)."""
+"""CLI commands of the serve face: `pggit serve` (all deployments, one process) and `pggit demo` (coordinator).
+
+Both run the Prefect layer of the checkout (deployments/serve.py, deployments/demo.py) as a child process.
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 import typer
 
-from pggit_core.cli.output import Format, console, print_json
-from pggit_core.connect import redact
+from pggit_core.cli.output import Format, console
 from pggit_core.errors import ConfigError
 
 
@@ -35,13 +38,34 @@ def repository_root() -> Path:
     )
 
 
-def _enter_repository() -> Path:
+def run_in_checkout(module: str, args: list[str]) -> int:
+    """Run ``python -m module args`` from the checkout, as its own process, and return its exit code.
+
+    The library never imports flows/, tasks/ or deployments/ (they import it): the Prefect layer runs as a
+    program, like `prefect deploy` runs its entry points by path. The child gets this process's Prefect settings
+    (a temporary test server, a profile's API URL) as environment variables, as Prefect's own runner passes
+    them, and what it prints is relayed line by line to this process's stdout.
+    """
+    from prefect.settings import get_current_settings
+
     root = repository_root()
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    os.chdir(root)
-    os.environ.setdefault("PGGIT_REPO", str(root))
-    return root
+    env = {**os.environ, **get_current_settings().to_environment_variables(exclude_unset=True),
+           "PYTHONUNBUFFERED": "1"}
+    env.setdefault("PGGIT_REPO", str(root))
+    if sys.stdout.isatty():
+        env.setdefault("FORCE_COLOR", "1")  # the child's stdout is a pipe; keep the colours a terminal shows
+    with subprocess.Popen([sys.executable, "-m", module, *args], cwd=root, env=env, stdout=subprocess.PIPE,
+                          text=True) as child:
+        assert child.stdout is not None  # stdout=PIPE
+        while True:
+            try:
+                for line in child.stdout:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+                break
+            except KeyboardInterrupt:
+                continue  # the child got the same Ctrl-C: relay what it prints while it stops
+        return child.wait()
 
 
 def register(app: typer.Typer) -> None:
@@ -64,13 +88,16 @@ def register(app: typer.Typer) -> None:
                      "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (or `prefect config set "
                      "PREFECT_API_URL=...`) and run `pggit serve` again",
             )
-        _enter_repository()
-        from deployments import serve as served
-
+        repository_root()  # before the message: a clear error when there is no checkout
         console.print(f"Serving the pggit deployments on {api}; launch agent-change runs from the form in the "
                       f"Prefect UI ({api.removesuffix('/api')}/deployments) or with deployments/launch.py. "
                       "Ctrl-C stops.", soft_wrap=True, highlight=False)
-        served.main(limit=limit, nightly_cron=nightly_cron, cleanup_cron=cleanup_cron)
+        args = ["--nightly-cron", nightly_cron, "--cleanup-cron", cleanup_cron]
+        if limit is not None:
+            args += ["--limit", str(limit)]
+        code = run_in_checkout("deployments.serve", args)
+        if code:
+            raise typer.Exit(code)
 
     @app.command("demo")
     def demo_command(
@@ -85,36 +112,11 @@ def register(app: typer.Typer) -> None:
         format: Annotated[Format, typer.Option("--format", help="table for people, json for agents.")] = Format.table,
     ) -> None:
         """Run the coordinator demo: two agents, a conflict found at registration, merges in order, a migration."""
-        out_dir = None if migrations_dir is None else str(migrations_dir.absolute())
-        _enter_repository()
-        from flows.coordinator import coordinator
-
-        choice: Literal["none", "anthropic"] = "anthropic" if resolver is Resolver.anthropic else "none"
-        result: Any = coordinator(dsn=dsn, database=database, migrations_dir=out_dir, resolver=choice)
-        if format is Format.json:
-            print_json(result)
-            return
-        console.print("\n[bold]Coordinator demo finished[/]")
-        for intent in result.intents:
-            console.print(f"  intent {intent.id}: {intent.agent_id} / {intent.feature_name} -> {intent.status}")
-        console.print("  each agent worked as its own PostgreSQL role (not a superuser): "
-                      + ", ".join(i.agent_id for i in result.intents) + "; main changed only through the merges",
-                      soft_wrap=True, highlight=False)
-        console.print(f"  conflicts found at registration and resolved: {list(result.conflicts_resolved)}")
-        console.print(f"  merges into main, in dependency order: {list(result.merge_ids)}")
-        if result.migration is not None:
-            sql_files = [f for f in result.migration.files if f.endswith(".sql")]
-            folder = Path(sql_files[0]).parent if sql_files else out_dir
-            console.print(f"  migration written to {folder}:", soft_wrap=True, highlight=False)
-            for name in sql_files:
-                console.print(f"    {name}", soft_wrap=True, highlight=False)
-        console.print(f"  demo database: {redact(result.dsn)}", soft_wrap=True, highlight=False)
-        from prefect.settings import PREFECT_API_URL
-
-        api = str(PREFECT_API_URL.value() or "").strip()
-        if api:
-            console.print(f"\nSee the runs and artifacts in the Prefect UI of {api.removesuffix('/api')}.")
-        else:
-            console.print("\nSee the runs and their artifacts (diffs, conflicts, migration) in the Prefect UI:\n"
-                          "  .venv/bin/prefect server start      # then open http://127.0.0.1:4200",
-                          soft_wrap=True, highlight=False)
+        args = ["--database", database, "--resolver", resolver.value, "--format", format.value]
+        if dsn is not None:
+            args += ["--dsn", dsn]
+        if migrations_dir is not None:
+            args += ["--migrations-dir", str(migrations_dir.absolute())]
+        code = run_in_checkout("deployments.demo", args)
+        if code:
+            raise typer.Exit(code)
