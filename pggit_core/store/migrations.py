@@ -117,6 +117,20 @@ def plan(conn: Conn, from_doc: dict[str, Any], to_doc: dict[str, Any]) -> list[t
             (Jsonb(from_doc), Jsonb(to_doc))).fetchall()
 
 
+def needs_own_transaction(conn: Conn, statements: Sequence[str]) -> list[bool]:
+    """For each statement, in order, whether it cannot run inside a transaction block: the one definition,
+    `pggit._needs_own_transaction`, on the statement's skeleton (literals and comments blanked)."""
+    if not statements:
+        return []
+    with database_errors():
+        rows = conn.execute(
+            "SELECT coalesce(pggit._needs_own_transaction(s.skeleton), false) "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS t(statement, i) "
+            "LEFT JOIN LATERAL (SELECT x.skeleton FROM pggit._split_sql(t.statement) x ORDER BY x.ord LIMIT 1) s "
+            "ON true ORDER BY t.i", (list(statements),)).fetchall()
+    return [bool(r[0]) for r in rows]
+
+
 def last_migration(conn: Conn, branch_name: str) -> RecordedMigration | None:
     row = conn.execute("SELECT version, name, branch, from_snapshot, to_snapshot FROM pggit.migrations "
                        "WHERE branch = %s ORDER BY version DESC LIMIT 1", (branch_name,)).fetchone()

@@ -12,7 +12,7 @@ from psycopg import sql
 
 from pggit_core import statements
 from pggit_core.errors import InvalidSQL
-from pggit_core.hazards import Rename
+from pggit_core.migrations.hazards import Rename
 
 _APPLIED_KINDS = ("table", "column")
 _RENAMED_TO = "renamed to "

@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from pggit_core.migration_steps import PlanStep
-from pggit_core.type_changes import TypeChange, classify
+from pggit_core.migrations.steps import PlanStep
+from pggit_core.migrations.type_changes import TypeChange, classify
 
 Doc = Mapping[str, Any]
 
