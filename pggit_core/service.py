@@ -23,14 +23,13 @@ from pggit_core.errors import (
     ConnectionFailed,
     InvalidInput,
     InvalidSQL,
-    MigrationError,
     NotFound,
     PgGitError,
     ResolverUnavailable,
     from_database_error,
 )
 from pggit_core.intents import LIVE_STATUSES
-from pggit_core.migrations import MigrationGenerator
+from pggit_core.migrations import MigrationGenerator, NothingToGenerate
 from pggit_core.resolution import ResolutionPolicy
 from pggit_core.store import conflicts as conflict_store
 from pggit_core.store import intents as intent_store
@@ -573,21 +572,17 @@ def resolve_with_llm(dsn: str, intent_id: int, resolver: str, *,
 
 def generate_migration(dsn: str, name: str, directory: str) -> MigrationOutcome | None:
     """Write the migration of what main gained since its last generated migration; None when main has no
-    new commits to cover."""
+    new schema change to cover. Safe to retry: asked again for the same snapshots and name (after the first
+    call committed), it returns the migration written then."""
     with _db(dsn) as conn:
-        client = PgGitClient(conn)
         try:
-            migration = MigrationGenerator(client).generate_from_branch(MAIN, _migration_name(name))
-        except MigrationError as exc:
-            if str(exc.message).startswith("nothing to generate"):
-                return None
-            raise
-        files = migration.write_to_file(Path(directory))
-        return MigrationOutcome(
-            version=migration.version, name=migration.name, files=tuple(str(f) for f in files),
-            up_sql=migration.up_sql, down_sql=migration.down_sql,
-            hazards=tuple(f"{h.code} {h.severity}: {h.message}" for h in migration.hazards),
-        )
+            written = MigrationGenerator(PgGitClient(conn)).write_from_branch(MAIN, _migration_name(name),
+                                                                              Path(directory))
+        except NothingToGenerate:
+            return None
+        return MigrationOutcome(version=written.version, name=written.name,
+                                files=tuple(str(f) for f in written.paths), up_sql=written.up_sql,
+                                down_sql=written.down_sql, hazards=written.hazards)
 
 
 def _migration_name(name: str) -> str:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from pggit_core.diff import ChangeKind
 from pggit_core.errors import InvalidInput, InvalidName, MigrationError
+from pggit_core.migrations import files
 from pggit_core.migrations import hazards as lint_mod
+from pggit_core.migrations.files import FormatStyle, WrittenMigration
 from pggit_core.migrations.migration import Migration
 from pggit_core.migrations.renames import RenameOp, adopt_renamed_definitions, apply_renames, renames_in
 from pggit_core.migrations.steps import PlanStep
@@ -62,6 +66,16 @@ def _commit_id(item: Any) -> int:
     raise InvalidInput(f"not a commit: {item!r}", hint="pass commits from client.log(...) or commit ids")
 
 
+@dataclass(frozen=True)
+class _Span:
+    """A branch's history a migration covers: up to `head`, from the snapshot `from_hash` (None: empty)."""
+
+    head: store.CommitRef
+    from_hash: str | None
+    commits: list[int]
+    since: str
+
+
 class MigrationGenerator:
     """Turns committed history into a `Migration` (the seed's API): a branch's work since it diverged (main:
     since its last generated migration, else since its first commit), or a contiguous range of commits.
@@ -85,6 +99,57 @@ class MigrationGenerator:
         """Everything committed on `branch` since it diverged from its parent; for main, since main's last
         generated migration (recorded in `pggit.migrations`) or else since main's first commit."""
         validate_name(name)
+        span = self._branch_span(branch, store.last_migration(self.conn, branch))
+        migration = self._build(name, branch, span.from_hash, span.head.snapshot_hash, span.commits, span.since)
+        pending = store.uncommitted_count(self.conn, branch)
+        if pending:
+            note = (f"{pending} DDL command(s) on {branch} are not committed and not in this migration "
+                    f"(commit them, then generate again)")
+            migration = migration.model_copy(update={"notes": (*migration.notes, note)})
+        return migration
+
+    def write_from_branch(self, branch: str, name: str, directory: Path | str,
+                          format_style: FormatStyle | str = FormatStyle.plain) -> WrittenMigration:
+        """`generate_from_branch` and `write_to_file` in one call that is safe to retry: it is idempotent by
+        key. Asked again for the same snapshots (from, to) and name, e.g. retried after the first call
+        committed, it returns the migration written then (its record in `pggit.migrations` and its files)
+        instead of writing a second one. Raises `NothingToGenerate` when the branch has no new schema
+        change and no migration of this name was written for its current state."""
+        try:
+            migration = self.generate_from_branch(branch, name)
+        except NothingToGenerate:
+            done = self._written_before(branch, name, Path(directory))
+            if done is None:
+                raise
+            return done
+        migration.write_to_file(directory, format_style)
+        found = files.written(directory, migration.version)
+        if found is None:
+            raise MigrationError(f"migration {migration.version}_{name} was written to {directory}, but its files "
+                                 "are not there now", hint="something removed them meanwhile; generate again")
+        return found
+
+    def _written_before(self, branch: str, name: str, directory: Path) -> WrittenMigration | None:
+        """The migration already written for what generating `name` on `branch` now would cover: the branch's
+        last recorded migration, when it has this name, ends at the branch head's snapshot and starts where
+        generating without it starts (the same key). Its files must be in `directory` as recorded."""
+        last = store.last_migration(self.conn, branch)
+        if last is None or last.name != name or last.to_snapshot is None:
+            return None
+        span = self._branch_span(branch, store.last_migration(self.conn, branch, before=last.version))
+        key = (span.from_hash or store.snapshot_hash(self.conn, dict(EMPTY_DOC)), span.head.snapshot_hash)
+        if key != (last.from_snapshot, last.to_snapshot):
+            return None
+        found = files.written(directory, last.version)
+        if found is None or found.checksum != last.checksum:
+            raise MigrationError(
+                f"migration {last.version}_{last.name} was already generated for these snapshots and recorded in "
+                f"pggit.migrations, but {directory} does not hold its files as they were written",
+                hint="restore them from version control, or pass the folder they were written to")
+        return found
+
+    def _branch_span(self, branch: str, last: store.RecordedMigration | None) -> _Span:
+        """What `generate_from_branch` covers when `last` is the branch's latest recorded migration."""
         ref = store.branch(self.conn, branch)
         if ref.head_commit_id is None:
             raise NothingToGenerate(f"nothing to generate: branch {branch!r} has no commits",
@@ -98,21 +163,13 @@ class MigrationGenerator:
         else:
             start = store.first_commit(self.conn, ref.id)
             since = f"main's first commit ({start.id})" if start else "the beginning"
-        last = store.last_migration(self.conn, branch)
         if last is not None and last.to_snapshot is not None:
             covered = next((c for c in reversed(chain) if c.snapshot_hash == last.to_snapshot
                             and (start is None or c.id >= start.id)), None)
             if covered is not None:
                 start, since = covered, f"migration {last.version}_{last.name} (commit {covered.id})"
-        commits = [c.id for c in chain if start is None or c.id > start.id]
-        from_hash = start.snapshot_hash if start is not None else None
-        migration = self._build(name, branch, from_hash, head.snapshot_hash, commits, since)
-        pending = store.uncommitted_count(self.conn, branch)
-        if pending:
-            note = (f"{pending} DDL command(s) on {branch} are not committed and not in this migration "
-                    f"(commit them, then generate again)")
-            migration = migration.model_copy(update={"notes": (*migration.notes, note)})
-        return migration
+        return _Span(head=head, from_hash=start.snapshot_hash if start is not None else None,
+                     commits=[c.id for c in chain if start is None or c.id > start.id], since=since)
 
     @durable
     def generate_from_commits(self, commits: Sequence[Any], name: str) -> Migration:
