@@ -21,6 +21,7 @@ from pggit_core.migrations.migration import Migration
 from pggit_core.migrations.renames import RenameOp, adopt_renamed_definitions, apply_renames, renames_in
 from pggit_core.migrations.steps import PlanStep
 from pggit_core.migrations.value import MigrationValue
+from pggit_core.snapshot import ObjectKey
 from pggit_core.store import migrations as store
 from pggit_core.store.durable import durable, operation
 
@@ -312,7 +313,7 @@ def _concurrent_indexes(steps: list[PlanStep], from_doc: dict[str, Any], to_doc:
     for step in steps:
         words = step.statement.lstrip().split(maxsplit=2)
         obj = after.get(step.object_key) or {}
-        table_key = f"table:{obj.get('schema')}.{obj.get('table')}"
+        table_key = str(ObjectKey.table_key(str(obj.get("schema")), str(obj.get("table"))))
         if (step.kind == "index" and step.change in (ChangeKind.ADDED, ChangeKind.CHANGED, ChangeKind.REBUILT)
                 and words[:2] in (["CREATE", "INDEX"], ["CREATE", "UNIQUE"]) and table_key in before):
             head = "CREATE UNIQUE INDEX" if words[1] == "UNIQUE" else "CREATE INDEX"
