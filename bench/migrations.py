@@ -18,8 +18,10 @@ import psycopg
 from psycopg import sql
 from support import admin_dsn, scratch_database
 
-from pggit_core import install, migration_apply, migration_files
+from pggit_core import install
 from pggit_core.migrations import MigrationGenerator
+from pggit_core.migrations import apply as migration_apply
+from pggit_core.migrations import files as migration_files
 
 
 def schema(tables: int) -> list[sql.Composable]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows import reports
 from pggit_core import service
 from pggit_core.errors import ConflictsBlock, MergeError
-from pggit_core.resolution import WaitingProposal
+from pggit_core.service import WaitingProposal
 from tasks import database, intents, merging, work
 
 AgentId = Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",

@@ -8,10 +8,8 @@ import shutil
 from pathlib import Path
 
 from prefect import task
-from psycopg import sql
 
-from pggit_core import install
-from pggit_core.connect import connection, with_database
+from pggit_core import service
 from pggit_core.errors import InvalidInput
 from tasks.database import dsn_of
 from tasks.policy import TASK_OPTIONS
@@ -33,14 +31,7 @@ def prepare_demo_database(dsn: str | None, database: str) -> str:
     ``block:<name>``; default: the embedded one), dropped first if it exists, with pggit installed. Returns its
     DSN. Retry-safe: a retry recreates it."""
     name = _demo_name(database)
-    admin = dsn_of(dsn)
-    with connection(admin) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    target = with_database(admin, name)
-    with connection(target) as conn:
-        install.install(conn)
-    return target
+    return service.recreate_database(dsn_of(dsn), name)
 
 
 @task(name="fresh-demo-migrations-dir", **TASK_OPTIONS)

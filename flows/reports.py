@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pggit_core.conflicts import MergeConflict
-from pggit_core.intents import IntentConflict
-from pggit_core.resolution import WaitingProposal
 from pggit_core.service import (
+    IntentConflict,
     IntentView,
+    MergeConflict,
     MergeOutcome,
     MigrationOutcome,
     ReviewPacket,
+    WaitingProposal,
 )
 
 

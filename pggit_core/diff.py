@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 import psycopg
@@ -10,17 +9,10 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict
 
-from pggit_core.snapshot import Snapshot
+from pggit_core.snapshot import ChangeKind, Snapshot
+
+__all__ = ["Change", "ChangeKind", "Diff", "diff", "diff_snapshots"]
 from pggit_core.store.commits import database_errors
-
-
-class ChangeKind(StrEnum):
-    """What happened to an object between a and b (``rebuilt``: unchanged, dropped and created again)."""
-
-    ADDED = "added"
-    REMOVED = "removed"
-    CHANGED = "changed"
-    REBUILT = "rebuilt"
 
 
 class Change(BaseModel):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from pggit_core import statements as parsing
 from pggit_core.advisor import ConflictContext
 from pggit_core.errors import InvalidSQL, PgGitError, from_database_error
-from pggit_core.type_changes import TypeChange, classify
+from pggit_core.migrations.type_changes import TypeChange, classify
 
 Conn = psycopg.Connection[Any]
 

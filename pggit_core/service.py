@@ -14,29 +14,29 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from pydantic import BaseModel, ConfigDict
 
 from pggit_core import agents, diff, install, intents, merge, resolution
 from pggit_core.advisor import AnthropicResolver, ConflictResolver
 from pggit_core.client import PgGitClient
 from pggit_core.conflicts import ConflictSeverity, MergeConflict
-from pggit_core.connect import connection
+from pggit_core.connect import connection, resolve_dsn, with_database
 from pggit_core.coordination import Intent, IntentConflict, IntentRegistry, IntentStatus, RiskLevel
 from pggit_core.diff import Change
 from pggit_core.errors import (
     ConnectionFailed,
     InvalidInput,
     InvalidSQL,
-    MigrationError,
     NotFound,
     PgGitError,
     ResolverUnavailable,
     from_database_error,
 )
 from pggit_core.intents import LIVE_STATUSES, Settlement
-from pggit_core.migrations import MigrationGenerator
+from pggit_core.migrations import MigrationGenerator, NothingToGenerate
 from pggit_core.names import MAIN
-from pggit_core.resolution import ResolutionPolicy
+from pggit_core.resolution import ResolutionPolicy, WaitingProposal
 from pggit_core.store import approvals as approval_store
 from pggit_core.store import branches as branch_store
 from pggit_core.store import conflicts as conflict_store
@@ -44,6 +44,10 @@ from pggit_core.store import intents as intent_store
 from pggit_core.store import merges as merge_store
 
 Conn = psycopg.Connection[tuple[object, ...]]
+
+# What the tasks and flows see of the library: these types (results and their parts) and the functions below.
+# They import nothing else of pggit_core but errors (the import contracts in pyproject.toml).
+__all__ = ["Change", "IntentConflict", "MergeConflict", "WaitingProposal", "recreate_database", "resolve_dsn"]
 
 # SQLSTATEs of errors that go away when the same call is made again: serialization failure, deadlock,
 # lock not available, the server shutting down or not yet accepting connections; class 08 is connection loss.
@@ -484,21 +488,17 @@ def resolve_with_llm(dsn: str, intent_id: int, resolver: str, *,
 
 def generate_migration(dsn: str, name: str, directory: str) -> MigrationOutcome | None:
     """Write the migration of what main gained since its last generated migration; None when main has no
-    new commits to cover."""
+    new schema change to cover. Safe to retry: asked again for the same snapshots and name (after the first
+    call committed), it returns the migration written then."""
     with _db(dsn) as conn:
-        client = PgGitClient(conn)
         try:
-            migration = MigrationGenerator(client).generate_from_branch(MAIN, _migration_name(name))
-        except MigrationError as exc:
-            if str(exc.message).startswith("nothing to generate"):
-                return None
-            raise
-        files = migration.write_to_file(Path(directory))
-        return MigrationOutcome(
-            version=migration.version, name=migration.name, files=tuple(str(f) for f in files),
-            up_sql=migration.up_sql, down_sql=migration.down_sql,
-            hazards=tuple(f"{h.code} {h.severity}: {h.message}" for h in migration.hazards),
-        )
+            written = MigrationGenerator(PgGitClient(conn)).write_from_branch(MAIN, _migration_name(name),
+                                                                              Path(directory))
+        except NothingToGenerate:
+            return None
+        return MigrationOutcome(version=written.version, name=written.name,
+                                files=tuple(str(f) for f in written.paths), up_sql=written.up_sql,
+                                down_sql=written.down_sql, hazards=written.hazards)
 
 
 def _migration_name(name: str) -> str:
@@ -589,7 +589,7 @@ class ProposalApproval(_Frozen):
         return tuple(o for o in self.outcomes if o.status not in ("applied", "already_resolved"))
 
 
-def waiting_proposals(dsn: str, intent_id: int) -> tuple[resolution.WaitingProposal, ...]:
+def waiting_proposals(dsn: str, intent_id: int) -> tuple[WaitingProposal, ...]:
     """The validated LLM proposals for the intent's open merge conflicts into main that wait for a person."""
     with _db(dsn) as conn:
         intent = IntentRegistry(conn).get(intent_id)
@@ -604,3 +604,15 @@ def approve_proposals(dsn: str, intent_id: int, approver: str) -> ProposalApprov
         intent = IntentRegistry(conn).get(intent_id)
         outcomes = resolution.approve_waiting(conn, intent.branch_name, MAIN, approver)
         return ProposalApproval(intent_id=intent_id, approver=approver, outcomes=tuple(outcomes))
+
+
+def recreate_database(admin_dsn: str, database: str) -> str:
+    """Drop ``database`` on the server of ``admin_dsn`` if it exists, create it afresh and install pggit in it;
+    returns its DSN. For throwaway databases only (the demo's): the caller decides which names may go."""
+    with connection(admin_dsn) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    target = with_database(admin_dsn, database)
+    with connection(target) as conn:
+        install.install(conn)
+    return target

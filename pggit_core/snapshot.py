@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -243,3 +244,13 @@ def jsonb_text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(jsonb_text(v) for v in value) + "]"
     raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+class ChangeKind(StrEnum):
+    """What happened to an object between two snapshots (``rebuilt``: unchanged, dropped and created again): the
+    vocabulary of pggit.diff and of migration plans (pggit._plan)."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+    REBUILT = "rebuilt"

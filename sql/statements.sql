@@ -286,8 +286,11 @@ $fn$;
 COMMENT ON FUNCTION pggit.statements(text) IS
     'The top-level statements of a script, each with its class (ddl, ddl_other, data, session, transaction, pggit, incomplete)';
 
--- Whether a statement cannot run inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...).
+-- Whether a statement cannot run inside a transaction block: the statements PostgreSQL 15 refuses there
+-- (PreventInTransactionBlock) that a schema change, a plan or a captured script can hold. The one definition:
+-- the merge replay and the migration generator (for the up/down files) both ask it. CREATE / DROP SUBSCRIPTION
+-- refuse only with a replication slot; they count here always (running them alone is always safe).
 CREATE OR REPLACE FUNCTION pggit._needs_own_transaction(skeleton text) RETURNS boolean
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $fn$
-    SELECT upper(coalesce(skeleton, '')) ~ '^\s*(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY|REINDEX\s.*\mCONCURRENTLY\M|ALTER\s+TABLE\s.*\mDETACH\s+PARTITION\s.*\mCONCURRENTLY\M|VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM|CREATE\s+TABLESPACE|DROP\s+TABLESPACE)'
+    SELECT upper(coalesce(skeleton, '')) ~ '^\s*(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY|REINDEX\s.*\mCONCURRENTLY\M|REINDEX\s+(\(.*\)\s*)?(SCHEMA|SYSTEM|DATABASE)\M|ALTER\s+TABLE\s.*\mDETACH\s+PARTITION\s.*\mCONCURRENTLY\M|VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM|CREATE\s+TABLESPACE|DROP\s+TABLESPACE|CREATE\s+SUBSCRIPTION|DROP\s+SUBSCRIPTION)'
 $fn$;

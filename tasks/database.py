@@ -7,8 +7,8 @@ from __future__ import annotations
 from prefect.blocks.system import Secret
 
 from pggit_core import service
-from pggit_core.connect import resolve_dsn
 from pggit_core.errors import ConfigError
+from pggit_core.service import resolve_dsn
 
 BLOCK_PREFIX = "block:"
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from prefect import task
 
 from pggit_core import service
-from pggit_core.resolution import WaitingProposal
-from pggit_core.service import MergeOutcome, ResolutionOutcome, ReviewPacket, WorkResult
+from pggit_core.service import MergeOutcome, ResolutionOutcome, ReviewPacket, WaitingProposal, WorkResult
 from tasks.database import dsn_of
 from tasks.policy import TASK_OPTIONS
 

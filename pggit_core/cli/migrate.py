@@ -8,16 +8,18 @@ from typing import Annotated, Any
 
 import typer
 
-from pggit_core import migration_apply, migration_files
 from pggit_core.cli.output import Format, console, print_json, print_table
 from pggit_core.connect import connection
+from pggit_core.diff import ChangeKind
 from pggit_core.errors import InvalidInput, MigrationError
-from pggit_core.hazards import Hazard, lint
-from pggit_core.migration_files import FormatStyle
-from pggit_core.migration_render import split_sections
-from pggit_core.migration_steps import PlanStep
 from pggit_core.migrations import Migration, MigrationGenerator
-from pggit_core.renames import RenameOp, adopt_renamed_definitions, apply_renames
+from pggit_core.migrations import apply as migration_apply
+from pggit_core.migrations import files as migration_files
+from pggit_core.migrations.files import FormatStyle
+from pggit_core.migrations.hazards import Hazard, lint
+from pggit_core.migrations.renames import RenameOp, adopt_renamed_definitions, apply_renames
+from pggit_core.migrations.render import split_sections
+from pggit_core.migrations.steps import PlanStep
 
 app = typer.Typer(help="Generate, lint, verify and apply migrations from committed branch work.",
                   no_args_is_help=True)
@@ -151,7 +153,8 @@ def _outside_index_steps(statements: tuple[str, ...], to_doc: dict[str, Any]) ->
         if after[:3] and [w.upper() for w in after[:3]] == ["IF", "NOT", "EXISTS"]:
             after = after[3:]
         if after and after[0].strip('"') in names:
-            steps.append(PlanStep(ord=i, object_key=names[after[0].strip('"')], change="added", statement=statement))
+            steps.append(PlanStep(ord=i, object_key=names[after[0].strip('"')], change=ChangeKind.ADDED,
+                                  statement=statement))
     return steps
 
 

@@ -35,11 +35,14 @@ class BranchRef:
 
 @dataclass(frozen=True)
 class RecordedMigration:
+    """A row of `pggit.migrations`: a migration generated here and written (checksum: of its own files)."""
+
     version: str
     name: str
     branch: str | None
     from_snapshot: str | None
     to_snapshot: str | None
+    checksum: str | None
 
 
 def branch(conn: Conn, name: str) -> BranchRef:
@@ -117,13 +120,29 @@ def plan(conn: Conn, from_doc: dict[str, Any], to_doc: dict[str, Any]) -> list[t
             (Jsonb(from_doc), Jsonb(to_doc))).fetchall()
 
 
-def last_migration(conn: Conn, branch_name: str) -> RecordedMigration | None:
-    row = conn.execute("SELECT version, name, branch, from_snapshot, to_snapshot FROM pggit.migrations "
-                       "WHERE branch = %s ORDER BY version DESC LIMIT 1", (branch_name,)).fetchone()
+def needs_own_transaction(conn: Conn, statements: Sequence[str]) -> list[bool]:
+    """For each statement, in order, whether it cannot run inside a transaction block: the one definition,
+    `pggit._needs_own_transaction`, on the statement's skeleton (literals and comments blanked)."""
+    if not statements:
+        return []
+    with database_errors():
+        rows = conn.execute(
+            "SELECT coalesce(pggit._needs_own_transaction(s.skeleton), false) "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS t(statement, i) "
+            "LEFT JOIN LATERAL (SELECT x.skeleton FROM pggit._split_sql(t.statement) x ORDER BY x.ord LIMIT 1) s "
+            "ON true ORDER BY t.i", (list(statements),)).fetchall()
+    return [bool(r[0]) for r in rows]
+
+
+def last_migration(conn: Conn, branch_name: str, before: str | None = None) -> RecordedMigration | None:
+    """The branch's latest recorded migration (with `before`: the latest one older than that version)."""
+    row = conn.execute("SELECT version, name, branch, from_snapshot, to_snapshot, checksum FROM pggit.migrations "
+                       "WHERE branch = %s AND (%s::text IS NULL OR version < %s) ORDER BY version DESC LIMIT 1",
+                       (branch_name, before, before)).fetchone()
     if row is None:
         return None
-    return RecordedMigration(str(row[0]), str(row[1]), None if row[2] is None else str(row[2]),
-                             None if row[3] is None else str(row[3]), None if row[4] is None else str(row[4]))
+    branch, from_snapshot, to_snapshot, checksum = (None if v is None else str(v) for v in row[2:6])
+    return RecordedMigration(str(row[0]), str(row[1]), branch, from_snapshot, to_snapshot, checksum)
 
 
 def versions_with_prefix(conn: Conn, prefix: str) -> set[str]:

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from pggit_core.hazards import RULES, Rename, Severity, data_losses, lint
-from pggit_core.migration_steps import ChangeKind, PlanStep
-from pggit_core.renames import RenameOp, apply_renames, renames_in
-from pggit_core.type_changes import TypeChange, classify
+from pggit_core.diff import ChangeKind
+from pggit_core.migrations.hazards import RULES, Rename, Severity, data_losses, lint
+from pggit_core.migrations.renames import RenameOp, apply_renames, renames_in
+from pggit_core.migrations.steps import PlanStep
+from pggit_core.migrations.type_changes import TypeChange, classify
 
 
 def col(type_: str, not_null: bool = False, default: str | None = None, identity: str | None = None) -> dict[str, Any]:
@@ -169,12 +170,12 @@ def test_data_losses_name_what_down_cannot_restore() -> None:
 
 
 def test_plan_step_classification() -> None:
-    cic = step(1, "index:public.i", "added", "CREATE  index concurrently i ON t (a)")
-    assert cic.no_transaction_reason() is not None
-    assert step(2, "index:public.i", "added", "CREATE INDEX i ON t (a)").no_transaction_reason() is None
-    assert step(3, "x:public.y", "added", "REINDEX TABLE t").no_transaction_reason() is None
-    assert step(4, "table:public.t", "rebuilt", "x").change_kind is ChangeKind.rebuild
+    # whether a statement runs alone is pggit._needs_own_transaction's answer (tests/db/migrations)
+    assert not step(2, "index:public.i", "added", "CREATE INDEX i ON t (a)").own_transaction
+    assert step(4, "table:public.t", "rebuilt", "x").change is ChangeKind.REBUILT
     assert step(5, "table:public.t", "changed", "ALTER TABLE t ADD c int;;").sql == "ALTER TABLE t ADD c int;"
+    assert (step(6, "constraint:public.t.t_pkey", "added", "x").kind, step(6, "table:s.t", "added", "x").schema_name
+            ) == ("constraint", "s")
 
 
 def test_renames_from_captured_ddl_rewrite_the_plan_base() -> None:

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from migration_helpers import Conn, fixed_clock, main_doc, on_branch, plan_rows, run_script
 
-from pggit_core import migration_apply
 from pggit_core.errors import MigrationError
 from pggit_core.migrations import Migration, MigrationGenerator
+from pggit_core.migrations import apply as migration_apply
 
 CASES = Path(__file__).resolve().parents[2] / "cases" / "migrations"
 CASE_NAMES = sorted(p.name for p in CASES.iterdir() if (p / "case.toml").is_file())

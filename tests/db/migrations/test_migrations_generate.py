@@ -10,10 +10,11 @@ import pytest
 from migration_helpers import Conn, main_doc, on_branch, plan_rows, run_script
 from psycopg import sql
 
-from pggit_core import migration_apply, migration_files
 from pggit_core.client import PgGitClient
 from pggit_core.errors import AlreadyExists, InvalidInput, MigrationError, NotFound
 from pggit_core.migrations import MigrationGenerator, NothingToGenerate
+from pggit_core.migrations import apply as migration_apply
+from pggit_core.migrations import files as migration_files
 
 ARCHITECTURE = [
     "CREATE TABLE users (id UUID PRIMARY KEY, email TEXT UNIQUE)",

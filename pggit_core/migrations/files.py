@@ -9,19 +9,23 @@ import hashlib
 import json
 import os
 import socket
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
-from pggit_core import migration_render
-from pggit_core.errors import AlreadyExists, MigrationError
-from pggit_core.migration_render import Header
+from pggit_core.errors import AlreadyExists, InvalidInput, MigrationError
+from pggit_core.migrations import render as texts
+from pggit_core.migrations.render import Header
+from pggit_core.migrations.value import MigrationValue
+from pggit_core.migrations.verify import verify_text
 
-if TYPE_CHECKING:
-    from pggit_core.migrations import Migration
+M = TypeVar("M", bound=MigrationValue)
+# Records a migration (as prepared for the folder, with the checksum of its own files) around the writing of its
+# files: the files are written inside the context, and the record lasts only if they were.
+Recorder = Callable[[MigrationValue, str], AbstractContextManager[None]]
 
 SUM_FILE = "pggit.sum"
 SNAPSHOT_DIR = "snapshots"
@@ -96,7 +100,7 @@ def scan(directory: Path) -> list[FolderMigration]:
         if not rel.endswith(".sql"):
             continue
         path = directory / rel
-        head = migration_render.read_header(path.read_text(encoding="utf-8", errors="replace"))
+        head = texts.read_header(path.read_text(encoding="utf-8", errors="replace"))
         if head is None:
             continue
         if head.direction == "up":
@@ -200,7 +204,7 @@ def _planner() -> str:
     return f"{user} <{user}@{socket.gethostname()}>"
 
 
-def _sqitch_plan(existing: str | None, migration: Migration, parent_change: str | None) -> str:
+def _sqitch_plan(existing: str | None, migration: MigrationValue, parent_change: str | None) -> str:
     text = existing if existing is not None else "%syntax-version=1.0.0\n%project=pggit\n\n"
     if not text.endswith("\n"):
         text += "\n"
@@ -211,12 +215,12 @@ def _sqitch_plan(existing: str | None, migration: Migration, parent_change: str 
     return text + f"{v}_{migration.name}{deps} {stamp} {_planner()} # {note}\n"
 
 
-def render(migration: Migration, style: FormatStyle, directory: Path) -> dict[str, str]:
+def render(migration: MigrationValue, style: FormatStyle, directory: Path) -> dict[str, str]:
     """Every file this migration adds or changes in the folder (relative path -> text), `pggit.sum` included."""
     names = file_names(style, migration.version, migration.name)
-    files = {names["up"]: migration.up_sql, names["down"]: migration.down_sql}
+    files = {names["up"]: texts.up_text(migration), names["down"]: texts.down_text(migration)}
     if "verify" in names:
-        files[names["verify"]] = migration.verify_sql
+        files[names["verify"]] = verify_text(migration)
     for doc, digest in ((migration.from_doc, migration.from_snapshot), (migration.to_doc, migration.to_snapshot)):
         files[f"{SNAPSHOT_DIR}/{digest}.json"] = snapshot_text(doc)
     if style is FormatStyle.sqitch:
@@ -260,7 +264,7 @@ def folder_lock(directory: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def prepare(migration: Migration, directory: Path) -> Migration:
+def prepare(migration: M, directory: Path) -> M:
     """Check the folder before writing (its checksum, the version, the chain) and return the migration with
     its parents set to the folder's latest migration."""
     directory = Path(directory)
@@ -287,7 +291,7 @@ def prepare(migration: Migration, directory: Path) -> Migration:
     return migration.model_copy(update={"parents": parents})
 
 
-def write(migration: Migration, directory: Path, style: FormatStyle) -> tuple[Path, ...]:
+def write(migration: MigrationValue, directory: Path, style: FormatStyle) -> tuple[Path, ...]:
     """Write the migration's files atomically: all of them or none."""
     directory = Path(directory)
     files = render(migration, style, directory)
@@ -299,6 +303,74 @@ def write(migration: Migration, directory: Path, style: FormatStyle) -> tuple[Pa
             continue
         raise AlreadyExists(f"{path} exists already", hint="remove it or generate into another folder")
     return _atomic_write(directory, files)
+
+
+def style_of(format_style: FormatStyle | str) -> FormatStyle:
+    """A layout by name."""
+    try:
+        return FormatStyle(format_style)
+    except ValueError as exc:
+        raise InvalidInput(f"unknown format style {format_style!r}", hint="use plain, flyway or sqitch") from exc
+
+
+def _own(files: Mapping[str, str]) -> dict[str, str]:
+    """A migration's own files among those it writes (not the folder's `pggit.sum` and `sqitch.plan`)."""
+    return {rel: body for rel, body in files.items() if rel not in (SUM_FILE, SQITCH_PLAN)}
+
+
+def write_migration(migration: MigrationValue, directory: Path | str,
+                    format_style: FormatStyle | str = FormatStyle.plain,
+                    recorder: Recorder | None = None) -> tuple[Path, ...]:
+    """Write the migration into a folder (all files or none) and update its `pggit.sum`, its parents set to the
+    folder's latest migration; with a `recorder`, record it in the same step (a failed write records nothing).
+    Returns the paths written."""
+    style = style_of(format_style)
+    folder = Path(directory)
+    check_writable(folder)
+    with folder_lock(folder):
+        prepared = prepare(migration, folder)
+        own = _own(render(prepared, style, folder))
+        with recorder(prepared, checksum(own)) if recorder else nullcontext():
+            return write(prepared, folder, style)
+
+
+@dataclass(frozen=True)
+class WrittenMigration:
+    """A migration as its folder holds it: the paths `write_migration` wrote for it, its up and down text, the
+    hazards its up file's header lists (`CODE severity: message`) and the checksum of its own files (the one
+    `pggit.migrations` records)."""
+
+    version: str
+    name: str
+    paths: tuple[Path, ...]
+    up_sql: str
+    down_sql: str
+    hazards: tuple[str, ...]
+    checksum: str
+
+
+def written(directory: Path | str, version: str) -> WrittenMigration | None:
+    """The migration `version` as the folder holds it, or None when the folder lacks it or any of its files."""
+    folder = Path(directory)
+    entry = next((f for f in scan(folder) if f.version == version), None)
+    if entry is None:
+        return None
+    head = entry.header
+    rel_up = entry.up.relative_to(folder).as_posix()
+    style = next((s for s in FormatStyle if file_names(s, version, head.name)["up"] == rel_up), None)
+    if style is None:
+        return None
+    names = file_names(style, version, head.name)
+    own_rels = [*names.values(), *(f"{SNAPSHOT_DIR}/{digest}.json" for digest in (head.from_snapshot,
+                                                                                   head.to_snapshot))]
+    if not all((folder / rel).is_file() for rel in own_rels):
+        return None
+    own = {rel: (folder / rel).read_text(encoding="utf-8") for rel in own_rels}
+    shared = [SUM_FILE, *([SQITCH_PLAN] if style is FormatStyle.sqitch else [])]
+    return WrittenMigration(version=version, name=head.name,
+                            paths=tuple(sorted(folder / rel for rel in {*own_rels, *shared})),
+                            up_sql=own[names["up"]], down_sql=own[names["down"]], hazards=head.hazards,
+                            checksum=checksum(own))
 
 
 def _atomic_write(directory: Path, files: Mapping[str, str]) -> tuple[Path, ...]:

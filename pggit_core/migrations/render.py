@@ -5,20 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 from psycopg import sql
 
-from pggit_core.hazards import DataLoss, Hazard, Rename, first_ords
-from pggit_core.migration_steps import PlanStep
-
-if TYPE_CHECKING:
-    from pggit_core.migrations import Migration
+from pggit_core.migrations.hazards import DataLoss, Hazard, Rename, first_ords
+from pggit_core.migrations.steps import PlanStep
+from pggit_core.migrations.value import MigrationValue
 
 MARKER = "-- pggit-migration: 1"
 OUTSIDE = "-- pggit: outside the transaction:"
 BEGIN = "BEGIN;"
 COMMIT = "COMMIT;"
+HAZARD_INDENT = "--   "  # a hazard's line under `-- hazards:` (its advice is indented further)
 
 
 @dataclass(frozen=True)
@@ -34,13 +32,14 @@ class Header:
     to_snapshot: str
     reversible: bool | None = None  # down files: False when it cannot restore everything
     renames: tuple[Rename, ...] = ()  # renames from captured DDL (the up file renames tables and columns)
+    hazards: tuple[str, ...] = ()  # the hazards the header lists, `CODE severity: message`
 
 
 def _comment(text: str, indent: str = "") -> list[str]:
     return [f"-- {indent}{line}".rstrip() for line in text.splitlines() or [""]]
 
 
-def header(migration: Migration, direction: str) -> list[str]:
+def header(migration: MigrationValue, direction: str) -> list[str]:
     """The header comment lines of the up or down file."""
     up = direction == "up"
     lines = [
@@ -79,7 +78,7 @@ def _hazard_lines(hazards: Sequence[Hazard]) -> list[str]:
     lines = [f"-- hazards: {len(hazards)} ({errors} error{'s' if errors != 1 else ''}, "
              f"{len(hazards) - errors} warning{'s' if len(hazards) - errors != 1 else ''})"]
     for h in hazards:
-        lines.append(f"--   {h.code} {h.severity}: {h.message}")
+        lines.append(f"{HAZARD_INDENT}{h.code} {h.severity}: {h.message}")
         lines.extend(_comment(f"advice: {h.advice}", "    "))
     return lines
 
@@ -99,32 +98,37 @@ def search_path_statement(schema: str, schemas: Sequence[str], local: bool) -> s
     return stmt.as_string(None)
 
 
-def _schema_of(step: PlanStep) -> str:
-    name = step.object_name
-    return name.split(".", 1)[0] if "." in name else "public"
-
-
 def body(steps: Sequence[PlanStep], notes: Mapping[int, Sequence[str]], schemas: Sequence[str]) -> list[str]:
     """The statements: a transaction for what can run in one, then each statement that cannot, alone."""
-    inside = [s for s in steps if s.no_transaction_reason() is None]
-    outside = [s for s in steps if s.no_transaction_reason() is not None]
+    inside = [s for s in steps if not s.own_transaction]
+    outside = [s for s in steps if s.own_transaction]
     lines: list[str] = []
     if inside:
         lines += [BEGIN, "SET LOCAL check_function_bodies = off;"]
         schema = None
         for step in inside:
-            if _schema_of(step) != schema:
-                schema = _schema_of(step)
+            if step.schema_name != schema:
+                schema = step.schema_name
                 lines.append(search_path_statement(schema, schemas, local=True))
             lines.append("")
             lines.extend(_note_lines(notes.get(step.ord, ())))
             lines.append(step.sql)
         lines += ["", COMMIT]
     for step in outside:
-        lines += ["", f"{OUTSIDE} {step.no_transaction_reason()}"]
+        lines += ["", f"{OUTSIDE} {_leading_words(step.statement)} cannot run inside a transaction block"]
         lines.extend(_note_lines(notes.get(step.ord, ())))
-        lines += [search_path_statement(_schema_of(step), schemas, local=False), step.sql]
+        lines += [search_path_statement(step.schema_name, schemas, local=False), step.sql]
     return lines
+
+
+def _leading_words(statement: str) -> str:
+    """How the comment names a statement that runs alone: its words up to CONCURRENTLY when it says so
+    (`CREATE INDEX CONCURRENTLY`), else its first two (`VACUUM ANALYZE`). Only a label: whether a statement runs
+    alone is `PlanStep.own_transaction`."""
+    words = statement.split()
+    upper = [w.upper() for w in words]
+    end = upper.index("CONCURRENTLY") + 1 if "CONCURRENTLY" in upper else 2
+    return " ".join(words[:end])
 
 
 def _note_lines(notes: Iterable[str]) -> list[str]:
@@ -134,7 +138,7 @@ def _note_lines(notes: Iterable[str]) -> list[str]:
     return out
 
 
-def up_text(migration: Migration) -> str:
+def up_text(migration: MigrationValue) -> str:
     notes: dict[int, list[str]] = {}
     for h in migration.hazards:
         if h.ord is not None:
@@ -142,7 +146,7 @@ def up_text(migration: Migration) -> str:
     return "\n".join([*header(migration, "up"), "", *body(migration.up_steps, notes, migration.schemas)]) + "\n"
 
 
-def down_text(migration: Migration) -> str:
+def down_text(migration: MigrationValue) -> str:
     notes: dict[int, list[str]] = {}
     ords = first_ords(migration.down_steps)
     for loss in migration.data_losses:
@@ -163,10 +167,17 @@ def read_header(text: str) -> Header | None:
         return None
     fields: dict[str, str] = {}
     renames: list[Rename] = []
+    hazards: list[str] = []
+    section = ""
     for line in lines[1:]:
         if not line.startswith("-- "):
             break
+        if line.startswith(HAZARD_INDENT):  # an indented line belongs to the field above it
+            if section == "hazards" and not line.startswith(HAZARD_INDENT + " "):
+                hazards.append(line[len(HAZARD_INDENT):])
+            continue
         key, sep, value = line[3:].partition(": ")
+        section = key if sep else section
         if sep and key == "renamed":
             renames.append(_rename(value))
         elif sep and key.isidentifier() and key not in fields:
@@ -177,7 +188,7 @@ def read_header(text: str) -> Header | None:
                       parents=parents, branch=None if fields["branch"] == "(commits)" else fields["branch"],
                       from_snapshot=fields["from_snapshot"], to_snapshot=fields["to_snapshot"],
                       reversible=None if "reversible" not in fields else fields["reversible"] == "yes",
-                      renames=tuple(renames))
+                      renames=tuple(renames), hazards=tuple(hazards))
     except KeyError:
         return None
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from psycopg import sql
 
-from pggit_core.migration_render import search_path_statement
-
-if TYPE_CHECKING:
-    from pggit_core.migrations import Migration
+from pggit_core.migrations.render import search_path_statement
+from pggit_core.migrations.value import MigrationValue
 
 
 def _ident_literal(name: str) -> sql.Composable:
@@ -43,7 +41,7 @@ def _check(key: str, obj: dict[str, Any]) -> sql.Composable | None:
         _ident_literal(str(obj["table"])))
 
 
-def verify_text(migration: Migration) -> str:
+def verify_text(migration: MigrationValue) -> str:
     """A Sqitch verify script: BEGIN, one check per object the migration adds or changes, ROLLBACK."""
     before = migration.from_doc.get("objects", {})
     after = migration.to_doc.get("objects", {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,7 +13,8 @@ from psycopg import sql
 
 from pggit_core import statements
 from pggit_core.errors import InvalidSQL
-from pggit_core.hazards import Rename
+from pggit_core.migrations.hazards import Rename
+from pggit_core.snapshot import ObjectKey
 
 _APPLIED_KINDS = ("table", "column")
 _RENAMED_TO = "renamed to "
@@ -55,21 +57,24 @@ def renames_in(texts: Sequence[str]) -> list[RenameOp]:
     return found
 
 
-def _swap_dep(dep: str, schema: str, table: str, new_table: str | None, column: str | None,
-              new_column: str | None) -> str:
-    if column is None:
-        if dep == f"table:{schema}.{table}":
-            return f"table:{schema}.{new_table}"
-        prefix = f"column:{schema}.{table}."
-        if dep.startswith(prefix):
-            return f"column:{schema}.{new_table}.{dep[len(prefix):]}"
-        return dep
-    return f"column:{schema}.{table}.{new_column}" if dep == f"column:{schema}.{table}.{column}" else dep
+def _swap_table_dep(dep: str, schema: str, old: str, new: str) -> str:
+    """A dependency on the renamed table or one of its columns, renamed with it."""
+    key = ObjectKey.parse(dep)
+    if key == ObjectKey.table_key(schema, old):
+        return str(ObjectKey.table_key(schema, new))
+    if key.kind == "column" and key.schema == schema and key.table == old:
+        return str(ObjectKey.column(schema, new, key.name))
+    return dep
+
+
+def _swap_column_dep(dep: str, schema: str, table: str, old: str, new: str) -> str:
+    """A dependency on the renamed column, renamed with it."""
+    return str(ObjectKey.column(schema, table, new)) if dep == str(ObjectKey.column(schema, table, old)) else dep
 
 
 def _rename_table(doc: dict[str, Any], schema: str, old: str, new: str) -> bool:
     objects: dict[str, Any] = doc["objects"]
-    old_key, new_key = f"table:{schema}.{old}", f"table:{schema}.{new}"
+    old_key, new_key = str(ObjectKey.table_key(schema, old)), str(ObjectKey.table_key(schema, new))
     if old_key not in objects or new_key in objects:
         return False
     renamed: dict[str, Any] = {}
@@ -78,15 +83,15 @@ def _rename_table(doc: dict[str, Any], schema: str, old: str, new: str) -> bool:
             key, obj = new_key, {**obj, "name": new}
         elif obj.get("schema") == schema and obj.get("table") == old:
             obj = {**obj, "table": new}
-            sub = f"{obj.get('kind')}:{schema}.{old}."
-            if key.startswith(sub):
-                key = f"{obj.get('kind')}:{schema}.{new}.{key[len(sub):]}"
+            parsed = ObjectKey.parse(key)
+            if parsed.table == old:  # constraints, triggers and policies name their table in the key
+                key = str(dataclasses.replace(parsed, table=new))
         if obj.get("kind") == "sequence" and str(obj.get("owned_by") or "").startswith(f"{old}."):
             obj = {**obj, "owned_by": f"{new}.{str(obj['owned_by'])[len(old) + 1:]}"}
         if obj.get("kind") == "table" and obj.get("partition_of") == old and obj.get("schema") == schema:
             obj = {**obj, "partition_of": new}
         if obj.get("deps"):
-            obj = {**obj, "deps": sorted(_swap_dep(d, schema, old, new, None, None) for d in obj["deps"])}
+            obj = {**obj, "deps": sorted(_swap_table_dep(d, schema, old, new) for d in obj["deps"])}
         renamed[key] = obj
     doc["objects"] = renamed
     return True
@@ -94,7 +99,8 @@ def _rename_table(doc: dict[str, Any], schema: str, old: str, new: str) -> bool:
 
 def _rename_column(doc: dict[str, Any], schema: str, table: str, old: str, new: str) -> bool:
     objects: dict[str, Any] = doc["objects"]
-    table_obj = objects.get(f"table:{schema}.{table}")
+    table_key = str(ObjectKey.table_key(schema, table))
+    table_obj = objects.get(table_key)
     if table_obj is None:
         return False
     columns = dict(table_obj.get("columns") or {})
@@ -104,10 +110,10 @@ def _rename_column(doc: dict[str, Any], schema: str, table: str, old: str, new: 
     renamed_table = {**table_obj, "columns": columns}
     if isinstance(table_obj.get("column_order"), list):
         renamed_table["column_order"] = [new if c == old else c for c in table_obj["column_order"]]
-    objects[f"table:{schema}.{table}"] = renamed_table
+    objects[table_key] = renamed_table
     for key, obj in list(objects.items()):
         if obj.get("deps"):
-            obj = {**obj, "deps": sorted(_swap_dep(d, schema, table, None, old, new) for d in obj["deps"])}
+            obj = {**obj, "deps": sorted(_swap_column_dep(d, schema, table, old, new) for d in obj["deps"])}
         if obj.get("kind") == "sequence" and obj.get("owned_by") == f"{table}.{old}":
             obj = {**obj, "owned_by": f"{table}.{new}"}
         objects[key] = obj
@@ -127,11 +133,11 @@ def apply_renames(doc: dict[str, Any], renames: Sequence[RenameOp]) -> tuple[lis
             continue
         if op.kind == "table" and _rename_table(out, op.schema, op.old, op.new):
             stmt = sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(op.old), sql.Identifier(op.new))
-            steps.append((f"table:{op.schema}.{op.new}", stmt.as_string(None)))
+            steps.append((str(ObjectKey.table_key(op.schema, op.new)), stmt.as_string(None)))
         elif op.kind == "column" and op.table and _rename_column(out, op.schema, op.table, op.old, op.new):
             stmt = sql.SQL("ALTER TABLE {} RENAME COLUMN {} TO {}").format(
                 sql.Identifier(op.table), sql.Identifier(op.old), sql.Identifier(op.new))
-            steps.append((f"table:{op.schema}.{op.table}", stmt.as_string(None)))
+            steps.append((str(ObjectKey.table_key(op.schema, op.table)), stmt.as_string(None)))
     return steps, out
 
 
@@ -155,7 +161,8 @@ def adopt_renamed_definitions(base: dict[str, Any], target: Mapping[str, Any],
     for op in renames:
         if op.kind not in _APPLIED_KINDS:
             continue
-        dep = f"table:{op.schema}.{op.new}" if op.kind == "table" else f"column:{op.schema}.{op.table}.{op.new}"
+        dep = str(ObjectKey.table_key(op.schema, op.new) if op.kind == "table" else (
+            ObjectKey.column(op.schema, str(op.table), op.new)))
         for key, obj in list(objects.items()):
             goal = target_objects.get(key)
             if not isinstance(goal, Mapping) or dep not in (obj.get("deps") or []) or obj == goal:

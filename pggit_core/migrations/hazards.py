@@ -9,8 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from pggit_core.migration_steps import PlanStep
-from pggit_core.type_changes import TypeChange, classify
+from pggit_core.migrations.steps import PlanStep
+from pggit_core.migrations.type_changes import TypeChange, classify
+from pggit_core.snapshot import ObjectKey
 
 Doc = Mapping[str, Any]
 
@@ -126,7 +127,16 @@ def _objects(doc: Doc) -> Mapping[str, Any]:
 
 
 def _table_key(obj: Mapping[str, Any]) -> str:
-    return f"table:{obj.get('schema')}.{obj.get('table')}"
+    """The key of the table an index or constraint object belongs to."""
+    return str(ObjectKey.table_key(str(obj.get("schema")), str(obj.get("table"))))
+
+
+def _named(key: str) -> str:
+    """How messages name an object: its key without the kind (`public.users`, `public.users.users_pkey`,
+    `public.f(integer)`)."""
+    parsed = ObjectKey.parse(key)
+    name = ".".join(p for p in (parsed.schema, parsed.table, parsed.name) if p is not None)
+    return name if parsed.arguments is None else f"{name}({parsed.arguments})"
 
 
 def _hazard(code: str, key: str, message: str, ords: Mapping[str, int], column: str | None = None) -> Hazard:
@@ -173,16 +183,16 @@ def lint(steps: Sequence[PlanStep], from_doc: Doc, to_doc: Doc, renames: Sequenc
     found.extend(_lookalike_tables(before, after, ords))
     for rename in renames:
         what = f"{rename.table}.{rename.old}" if rename.kind == "column" else rename.old
-        key = f"table:{rename.schema}.{rename.table}" if rename.kind == "column" else (
-            f"{rename.kind}:{rename.schema}.{rename.new}")
+        key = str(ObjectKey.table_key(rename.schema, str(rename.table)) if rename.kind == "column" else (
+            ObjectKey(rename.kind, rename.schema, rename.new)))
         found.append(_hazard("PGH301", key, f"renames {rename.kind} {rename.schema}.{what} to {rename.new}", ords,
                              column=rename.new if rename.kind == "column" else None))
     return tuple(sorted(set(found), key=lambda h: (h.ord if h.ord is not None else 1 << 30, h.code, h.subject)))
 
 
 def _removed(key: str, obj: Mapping[str, Any], ords: Mapping[str, int]) -> list[Hazard]:
-    kind = obj.get("kind", key.split(":", 1)[0])
-    name = key.split(":", 1)[1]
+    kind = obj.get("kind", ObjectKey.parse(key).kind)
+    name = _named(key)
     if kind == "table":
         return [_hazard("PGH101", key, f"drops table {name} and all of its rows", ords)]
     if kind == "sequence":
@@ -194,7 +204,7 @@ def _removed(key: str, obj: Mapping[str, Any], ords: Mapping[str, int]) -> list[
 
 def _definer(key: str, obj: Mapping[str, Any], ords: Mapping[str, int]) -> list[Hazard]:
     if obj.get("kind") in ("function", "procedure") and obj.get("security_definer") is True:
-        return [_hazard("PGH401", key, f"{obj.get('kind')} {key.split(':', 1)[1]} runs as its owner "
+        return [_hazard("PGH401", key, f"{obj.get('kind')} {_named(key)} runs as its owner "
                                        "(SECURITY DEFINER)", ords)]
     return []
 
@@ -206,7 +216,7 @@ def _added(key: str, obj: Mapping[str, Any], before: Mapping[str, Any], steps: S
         return _definer(key, obj, ords)
     if kind not in ("index", "constraint") or _table_key(obj) not in before:
         return []
-    name = key.split(":", 1)[1]
+    name = _named(key)
     table = f"{obj.get('schema')}.{obj.get('table')}"
     if kind == "index":
         if _built_concurrently(steps, key):
@@ -230,7 +240,7 @@ def _added(key: str, obj: Mapping[str, Any], before: Mapping[str, Any], steps: S
 def _changed(key: str, old: Mapping[str, Any], new: Mapping[str, Any], before: Mapping[str, Any],
              steps: Sequence[PlanStep], ords: Mapping[str, int]) -> list[Hazard]:
     kind = new.get("kind")
-    name = key.split(":", 1)[1]
+    name = _named(key)
     if kind in ("function", "procedure"):
         return [] if old.get("security_definer") is True else _definer(key, new, ords)
     if kind in ("index", "constraint"):
@@ -294,8 +304,8 @@ def _lookalike_tables(before: Mapping[str, Any], after: Mapping[str, Any], ords:
             continue
         twins = sorted(k for k, s in added.items() if s == shape(before[key]))
         if twins:
-            found.append(_hazard("PGH302", key, f"drops table {key.split(':', 1)[1]} and creates "
-                                 f"{twins[0].split(':', 1)[1]} with the same columns; the rows do not move", ords))
+            found.append(_hazard("PGH302", key, f"drops table {_named(key)} and creates "
+                                 f"{_named(twins[0])} with the same columns; the rows do not move", ords))
     return found
 
 
@@ -305,7 +315,7 @@ def data_losses(from_doc: Doc, to_doc: Doc) -> tuple[DataLoss, ...]:
     losses: list[DataLoss] = []
     for key in sorted(before.keys() - after.keys()):
         kind = before[key].get("kind")
-        name = key.split(":", 1)[1]
+        name = _named(key)
         if kind == "table":
             losses.append(DataLoss(key, f"table {name} is recreated empty: its rows were dropped by the up "
                                         "migration and are not restored"))
@@ -320,7 +330,7 @@ def data_losses(from_doc: Doc, to_doc: Doc) -> tuple[DataLoss, ...]:
                                             "held them were changed by hand before the up migration"))
         if old.get("kind") != "table":
             continue
-        name = key.split(":", 1)[1]
+        name = _named(key)
         old_cols, new_cols = _columns(old), _columns(new)
         for col in sorted(old_cols.keys() - new_cols.keys()):
             spec = old_cols[col]

@@ -12,9 +12,11 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from pggit_core import install, migration_files, migration_render
+from pggit_core import install
 from pggit_core.errors import InvalidInput, MigrationError
-from pggit_core.migration_files import FolderMigration
+from pggit_core.migrations import files as migration_files
+from pggit_core.migrations import render as migration_render
+from pggit_core.migrations.files import FolderMigration
 
 LOCK_KEY = 0x7067676D  # 'pggm': one apply at a time per database
 

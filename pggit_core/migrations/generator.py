@@ -1,30 +1,31 @@
-"""Migrations from committed work: `MigrationGenerator` (branch or commit range -> `Migration`) and the value."""
+"""Generation: `MigrationGenerator` turns a branch's work or a commit range into a `Migration` and records it."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from pggit_core import hazards as lint_mod
-from pggit_core import migration_files, migration_render, migration_verify
 from pggit_core.errors import InvalidInput, InvalidName, MigrationError
-from pggit_core.hazards import DataLoss, Hazard, Rename
-from pggit_core.migration_files import FormatStyle
-from pggit_core.migration_steps import ChangeKind, PlanStep
-from pggit_core.renames import RenameOp, adopt_renamed_definitions, apply_renames, renames_in
+from pggit_core.migrations import files
+from pggit_core.migrations import hazards as lint_mod
+from pggit_core.migrations.files import FormatStyle, WrittenMigration
+from pggit_core.migrations.migration import Migration
+from pggit_core.migrations.renames import RenameOp, adopt_renamed_definitions, apply_renames, renames_in
+from pggit_core.migrations.steps import PlanStep
+from pggit_core.migrations.value import MigrationValue
+from pggit_core.snapshot import ChangeKind, ObjectKey
 from pggit_core.store import migrations as store
 from pggit_core.store.durable import durable, operation
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 EMPTY_DOC: dict[str, Any] = {"format": 1, "objects": {}}
-Recorder = Callable[["Migration", str], AbstractContextManager[None]]
 
 
 class NothingToGenerate(MigrationError):
@@ -38,86 +39,6 @@ def validate_name(name: str) -> str:
                           hint="use lowercase letters, digits and underscores, starting with a letter, at most 63 "
                                "characters (e.g. auth_feature)")
     return name
-
-
-class Migration(BaseModel):
-    """A generated migration: up and down plans between two snapshots, their hazards and their files."""
-
-    model_config = ConfigDict(frozen=True)
-
-    version: str
-    name: str
-    branch: str | None
-    parents: tuple[str, ...] = ()
-    from_snapshot: str
-    to_snapshot: str
-    up_steps: tuple[PlanStep, ...]
-    down_steps: tuple[PlanStep, ...]
-    hazards: tuple[Hazard, ...] = ()
-    down_hazards: tuple[Hazard, ...] = ()
-    data_losses: tuple[DataLoss, ...] = ()
-    commits: tuple[int, ...] = ()
-    merges: tuple[str, ...] = ()
-    schemas: tuple[str, ...] = ("public",)
-    renames: tuple[Rename, ...] = ()
-    notes: tuple[str, ...] = ()
-    from_doc: dict[str, Any]
-    to_doc: dict[str, Any]
-    _recorder: Recorder | None = PrivateAttr(default=None)
-
-    @property
-    def up_sql(self) -> str:
-        return migration_render.up_text(self)
-
-    @property
-    def down_sql(self) -> str:
-        return migration_render.down_text(self)
-
-    @property
-    def verify_sql(self) -> str:
-        return migration_verify.verify_text(self)
-
-    @property
-    def reversible(self) -> bool:
-        """False when the down migration cannot bring back everything the up migration destroys."""
-        return not self.data_losses
-
-    @property
-    def has_errors(self) -> bool:
-        return any(h.severity == "error" for h in self.hazards)
-
-    def summary(self) -> dict[str, Any]:
-        """What `--format json` prints about a migration."""
-        return {
-            "version": self.version, "name": self.name, "branch": self.branch, "parents": list(self.parents),
-            "from_snapshot": self.from_snapshot, "to_snapshot": self.to_snapshot,
-            "statements": {"up": len(self.up_steps), "down": len(self.down_steps)},
-            "hazards": [h.model_dump(mode="json") for h in self.hazards],
-            "down_hazards": [h.model_dump(mode="json") for h in self.down_hazards],
-            "reversible": self.reversible,
-            "irreversible": [{"object_key": d.object_key, "reason": d.reason} for d in self.data_losses],
-            "commits": list(self.commits), "merges": list(self.merges), "notes": list(self.notes),
-        }
-
-    def write_to_file(self, directory: Path | str,
-                      format_style: FormatStyle | str = FormatStyle.plain) -> tuple[Path, ...]:
-        """Write the migration into a folder (all files or none) and update its `pggit.sum`; when the migration
-        came from a database, record it in `pggit.migrations` in the same step. Parents are set to the folder's
-        latest migration. Returns the paths written."""
-        try:
-            style = FormatStyle(format_style)
-        except ValueError as exc:
-            raise InvalidInput(f"unknown format style {format_style!r}",
-                               hint="use plain, flyway or sqitch") from exc
-        folder = Path(directory)
-        migration_files.check_writable(folder)
-        with migration_files.folder_lock(folder):
-            prepared = migration_files.prepare(self, folder)
-            own = {k: v for k, v in migration_files.render(prepared, style, folder).items()
-                   if k not in (migration_files.SUM_FILE, migration_files.SQITCH_PLAN)}
-            recording = self._recorder(prepared, migration_files.checksum(own)) if self._recorder else nullcontext()
-            with recording:
-                return migration_files.write(prepared, folder, style)
 
 
 def _conn_of(client: Any) -> psycopg.Connection[Any]:
@@ -145,6 +66,16 @@ def _commit_id(item: Any) -> int:
     raise InvalidInput(f"not a commit: {item!r}", hint="pass commits from client.log(...) or commit ids")
 
 
+@dataclass(frozen=True)
+class _Span:
+    """A branch's history a migration covers: up to `head`, from the snapshot `from_hash` (None: empty)."""
+
+    head: store.CommitRef
+    from_hash: str | None
+    commits: list[int]
+    since: str
+
+
 class MigrationGenerator:
     """Turns committed history into a `Migration` (the seed's API): a branch's work since it diverged (main:
     since its last generated migration, else since its first commit), or a contiguous range of commits.
@@ -168,6 +99,57 @@ class MigrationGenerator:
         """Everything committed on `branch` since it diverged from its parent; for main, since main's last
         generated migration (recorded in `pggit.migrations`) or else since main's first commit."""
         validate_name(name)
+        span = self._branch_span(branch, store.last_migration(self.conn, branch))
+        migration = self._build(name, branch, span.from_hash, span.head.snapshot_hash, span.commits, span.since)
+        pending = store.uncommitted_count(self.conn, branch)
+        if pending:
+            note = (f"{pending} DDL command(s) on {branch} are not committed and not in this migration "
+                    f"(commit them, then generate again)")
+            migration = migration.model_copy(update={"notes": (*migration.notes, note)})
+        return migration
+
+    def write_from_branch(self, branch: str, name: str, directory: Path | str,
+                          format_style: FormatStyle | str = FormatStyle.plain) -> WrittenMigration:
+        """`generate_from_branch` and `write_to_file` in one call that is safe to retry: it is idempotent by
+        key. Asked again for the same snapshots (from, to) and name, e.g. retried after the first call
+        committed, it returns the migration written then (its record in `pggit.migrations` and its files)
+        instead of writing a second one. Raises `NothingToGenerate` when the branch has no new schema
+        change and no migration of this name was written for its current state."""
+        try:
+            migration = self.generate_from_branch(branch, name)
+        except NothingToGenerate:
+            done = self._written_before(branch, name, Path(directory))
+            if done is None:
+                raise
+            return done
+        migration.write_to_file(directory, format_style)
+        found = files.written(directory, migration.version)
+        if found is None:
+            raise MigrationError(f"migration {migration.version}_{name} was written to {directory}, but its files "
+                                 "are not there now", hint="something removed them meanwhile; generate again")
+        return found
+
+    def _written_before(self, branch: str, name: str, directory: Path) -> WrittenMigration | None:
+        """The migration already written for what generating `name` on `branch` now would cover: the branch's
+        last recorded migration, when it has this name, ends at the branch head's snapshot and starts where
+        generating without it starts (the same key). Its files must be in `directory` as recorded."""
+        last = store.last_migration(self.conn, branch)
+        if last is None or last.name != name or last.to_snapshot is None:
+            return None
+        span = self._branch_span(branch, store.last_migration(self.conn, branch, before=last.version))
+        key = (span.from_hash or store.snapshot_hash(self.conn, dict(EMPTY_DOC)), span.head.snapshot_hash)
+        if key != (last.from_snapshot, last.to_snapshot):
+            return None
+        found = files.written(directory, last.version)
+        if found is None or found.checksum != last.checksum:
+            raise MigrationError(
+                f"migration {last.version}_{last.name} was already generated for these snapshots and recorded in "
+                f"pggit.migrations, but {directory} does not hold its files as they were written",
+                hint="restore them from version control, or pass the folder they were written to")
+        return found
+
+    def _branch_span(self, branch: str, last: store.RecordedMigration | None) -> _Span:
+        """What `generate_from_branch` covers when `last` is the branch's latest recorded migration."""
         ref = store.branch(self.conn, branch)
         if ref.head_commit_id is None:
             raise NothingToGenerate(f"nothing to generate: branch {branch!r} has no commits",
@@ -181,21 +163,13 @@ class MigrationGenerator:
         else:
             start = store.first_commit(self.conn, ref.id)
             since = f"main's first commit ({start.id})" if start else "the beginning"
-        last = store.last_migration(self.conn, branch)
         if last is not None and last.to_snapshot is not None:
             covered = next((c for c in reversed(chain) if c.snapshot_hash == last.to_snapshot
                             and (start is None or c.id >= start.id)), None)
             if covered is not None:
                 start, since = covered, f"migration {last.version}_{last.name} (commit {covered.id})"
-        commits = [c.id for c in chain if start is None or c.id > start.id]
-        from_hash = start.snapshot_hash if start is not None else None
-        migration = self._build(name, branch, from_hash, head.snapshot_hash, commits, since)
-        pending = store.uncommitted_count(self.conn, branch)
-        if pending:
-            note = (f"{pending} DDL command(s) on {branch} are not committed and not in this migration "
-                    f"(commit them, then generate again)")
-            migration = migration.model_copy(update={"notes": (*migration.notes, note)})
-        return migration
+        return _Span(head=head, from_hash=start.snapshot_hash if start is not None else None,
+                     commits=[c.id for c in chain if start is None or c.id > start.id], since=since)
 
     @durable
     def generate_from_commits(self, commits: Sequence[Any], name: str) -> Migration:
@@ -255,6 +229,7 @@ class MigrationGenerator:
                                     "is empty", hint="nothing was written")
         if self.concurrent_indexes:
             up = _concurrent_indexes(up, from_doc, to_doc)
+        up, down = self._own_transactions(up), self._own_transactions(down)
         migration = Migration(
             version=self._version(), name=name, branch=branch,
             parents=self._parents(from_hash), from_snapshot=from_hash, to_snapshot=to_hash,
@@ -275,11 +250,17 @@ class MigrationGenerator:
         start, renamed = apply_renames(a, renames)
         renamed = adopt_renamed_definitions(renamed, b, renames)
         rows = store.plan(self.conn, renamed, b)
-        steps = [PlanStep(ord=i, object_key=key, change="rename", fields=(), statement=text)
+        steps = [PlanStep(ord=i, object_key=key, change=ChangeKind.CHANGED, fields=(), statement=text)
                  for i, (key, text) in enumerate(start, start=1)]
-        steps += [PlanStep(ord=len(start) + int(r[0]), object_key=str(r[1]), change=str(r[2]),
+        steps += [PlanStep(ord=len(start) + int(r[0]), object_key=str(r[1]), change=ChangeKind(str(r[2])),
                            fields=tuple(r[3] or ()), statement=str(r[4])) for r in rows]
         return steps, renamed
+
+    def _own_transactions(self, steps: list[PlanStep]) -> list[PlanStep]:
+        """The steps, each marked with whether its statement must run alone (`pggit._needs_own_transaction`)."""
+        alone = store.needs_own_transaction(self.conn, [s.statement for s in steps])
+        return [s.model_copy(update={"own_transaction": True}) if own else s for s, own in zip(steps, alone,
+                                                                                               strict=True)]
 
     def _renames(self, commits: list[int]) -> list[RenameOp]:
         ids = list(commits)
@@ -309,7 +290,7 @@ class MigrationGenerator:
         return version
 
     @contextmanager
-    def _record(self, migration: Migration, checksum: str) -> Iterator[None]:
+    def _record(self, migration: MigrationValue, checksum: str) -> Iterator[None]:
         """Record the migration in `pggit.migrations` in one operation that commits only if the files are
         written."""
         try:
@@ -331,8 +312,8 @@ def _concurrent_indexes(steps: list[PlanStep], from_doc: dict[str, Any], to_doc:
     for step in steps:
         words = step.statement.lstrip().split(maxsplit=2)
         obj = after.get(step.object_key) or {}
-        table_key = f"table:{obj.get('schema')}.{obj.get('table')}"
-        if (step.kind == "index" and step.change_kind in (ChangeKind.create, ChangeKind.alter, ChangeKind.rebuild)
+        table_key = str(ObjectKey.table_key(str(obj.get("schema")), str(obj.get("table"))))
+        if (step.kind == "index" and step.change in (ChangeKind.ADDED, ChangeKind.CHANGED, ChangeKind.REBUILT)
                 and words[:2] in (["CREATE", "INDEX"], ["CREATE", "UNIQUE"]) and table_key in before):
             head = "CREATE UNIQUE INDEX" if words[1] == "UNIQUE" else "CREATE INDEX"
             rest = step.statement.lstrip()[len(head):]
