@@ -341,3 +341,174 @@ BEGIN
 END
 $fn$;
 
+
+-- ---------------------------------------------------------------------------------- proposals (an LLM's SQL)
+
+-- The leaves of a value, keyed by dotted path, each nested object also marked present ("<present>") so
+-- that a column present on one side and absent on another shows as such; the value itself is `<object>`
+-- (an object) or `<value>` (anything else). Objects are read in their comparable form (pggit._comparable).
+-- An absent value (NULL or JSON null) has no leaves.
+CREATE OR REPLACE FUNCTION pggit._leaves(v jsonb) RETURNS TABLE(path text, val jsonb)
+LANGUAGE sql IMMUTABLE AS $fn$
+    WITH RECURSIVE walk(path, val) AS (
+        SELECT ''::text, CASE WHEN jsonb_typeof(v) = 'object' THEN pggit._comparable(v) ELSE v END
+         WHERE v IS NOT NULL AND jsonb_typeof(v) <> 'null'
+        UNION ALL
+        SELECT CASE WHEN w.path = '' THEN e.key ELSE w.path || '.' || e.key END, e.value
+          FROM walk w CROSS JOIN LATERAL jsonb_each(w.val) AS e
+         WHERE jsonb_typeof(w.val) = 'object'
+    )
+    SELECT CASE WHEN w.path <> '' THEN w.path WHEN jsonb_typeof(w.val) = 'object' THEN '<object>' ELSE '<value>' END,
+           CASE WHEN jsonb_typeof(w.val) = 'object' THEN '"<present>"'::jsonb ELSE w.val END
+      FROM walk w
+$fn$;
+
+-- A value as a proposal's findings show it: absent, present (a nested object), or its JSON.
+CREATE OR REPLACE FUNCTION pggit._show(v jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT CASE WHEN v IS NULL THEN 'absent' WHEN v = '"<present>"'::jsonb THEN 'present' ELSE v::text END
+$fn$;
+
+-- How a conflict path names itself in a finding (`table:public.users column email`).
+CREATE OR REPLACE FUNCTION pggit._path_label(path jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT CASE WHEN path ? 'column' THEN (path ->> 'key') || ' column ' || (path ->> 'column')
+                WHEN path ? 'field' THEN (path ->> 'key') || ' field ' || (path ->> 'field')
+                ELSE coalesce(path ->> 'key', '?') END
+$fn$;
+
+-- The three-way check of a proposal's result at one value, leaf by leaf (pggit._leaves), each leaf decided by
+-- pggit._pick3: where one side changed a leaf (or neither did) the result must hold what the merge would
+-- take ('problem' otherwise; the leaves under a missing or unwanted object are not reported again); where
+-- both sides changed it, keeping one side or combining them is a 'note' for a human, removing it a
+-- 'problem'. A combination of two column types is 'combined': a note, unless the proposal's type
+-- (`new_type`) narrows or converts one side's type (`old_types`), which only the caller can judge
+-- (pggit_core.type_changes); then `lossy_message` is the problem.
+CREATE OR REPLACE FUNCTION pggit._three_way_leaves(b jsonb, o jsonb, t jsonb, r jsonb, label text DEFAULT '')
+RETURNS TABLE(ord integer, kind text, message text, new_type text, old_types text[], lossy_message text)
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $fn$
+DECLARE
+    x record;
+    gone text[] := '{}';
+    want jsonb;
+    who text;
+    pick text;
+    prefix text := CASE WHEN coalesce(label, '') <> '' THEN label || ': ' ELSE '' END;
+    lv text;
+BEGIN
+    ord := 0;
+    FOR x IN WITH lb AS (SELECT * FROM pggit._leaves(b)), lo AS (SELECT * FROM pggit._leaves(o)),
+                  lt AS (SELECT * FROM pggit._leaves(t)), lr AS (SELECT * FROM pggit._leaves(r)),
+                  paths AS (SELECT path FROM lb UNION SELECT path FROM lo UNION SELECT path FROM lt
+                            UNION SELECT path FROM lr)
+             SELECT p.path, lb.val AS bv, lo.val AS ov, lt.val AS tv, lr.val AS rv
+               FROM paths p LEFT JOIN lb USING (path) LEFT JOIN lo USING (path) LEFT JOIN lt USING (path)
+               LEFT JOIN lr USING (path)
+              ORDER BY p.path COLLATE "C" LOOP
+        CONTINUE WHEN '<object>' = ANY (gone) OR EXISTS (SELECT 1 FROM unnest(gone) AS g WHERE starts_with(x.path, g || '.'));
+        pick := pggit._pick3(x.bv, x.ov, x.tv);
+        kind := NULL; new_type := NULL; old_types := NULL; lossy_message := NULL;
+        IF pick = 'ours' THEN
+            want := x.ov;
+            who := CASE WHEN x.ov IS NOT DISTINCT FROM x.tv THEN 'both sides have' ELSE 'ours (the target) has' END;
+        ELSIF pick = 'theirs' THEN
+            want := x.tv;
+            who := 'theirs (the source) changed it to';
+        ELSIF x.rv IS NOT DISTINCT FROM x.ov OR x.rv IS NOT DISTINCT FROM x.tv THEN
+            kind := 'note';
+            message := format('%s%s: both sides changed it (%s vs %s); the proposal keeps %s', prefix, x.path,
+                              pggit._show(x.ov), pggit._show(x.tv),
+                              CASE WHEN x.rv IS NOT DISTINCT FROM x.ov THEN 'ours' ELSE 'theirs' END);
+        ELSIF x.rv IS NULL THEN
+            kind := 'problem';
+            message := format('%s%s: both sides changed it (%s vs %s) but the proposal removes it', prefix, x.path,
+                              pggit._show(x.ov), pggit._show(x.tv));
+        ELSE
+            kind := 'combined';
+            message := format('%s%s: both sides changed it (%s vs %s); the proposal combines them as %s', prefix,
+                              x.path, pggit._show(x.ov), pggit._show(x.tv), pggit._show(x.rv));
+            IF (x.path LIKE '%.type' OR x.path IN ('type', '<value>')) AND jsonb_typeof(x.rv) = 'string' THEN
+                new_type := x.rv #>> '{}';
+                old_types := ARRAY(SELECT s #>> '{}' FROM unnest(ARRAY[x.ov, x.tv]) AS s WHERE jsonb_typeof(s) = 'string');
+                lossy_message := format('%s%s: the proposal''s type %s narrows or converts one side''s type (%s / %s); pick a type both fit in',
+                                        prefix, x.path, new_type, pggit._show(x.ov), pggit._show(x.tv));
+            END IF;
+        END IF;
+        IF kind IS NULL THEN
+            CONTINUE WHEN x.rv IS NOT DISTINCT FROM want;
+            kind := 'problem';
+            message := format('%s%s: %s %s, the proposal leaves %s', prefix, x.path, who, pggit._show(want), pggit._show(x.rv));
+            IF '"<present>"'::jsonb IN (want, x.rv) THEN
+                gone := gone || x.path;
+            END IF;
+        END IF;
+        ord := ord + 1;
+        RETURN NEXT;
+    END LOOP;
+END
+$fn$;
+
+-- An object in its comparable form without the given columns and fields: what must not change when only
+-- those are in conflict.
+CREATE OR REPLACE FUNCTION pggit._without_parts(obj jsonb, cols text[], fields text[]) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT CASE WHEN jsonb_typeof(obj -> 'columns') = 'object'
+                THEN jsonb_set(pggit._comparable(obj) - fields, '{columns}', (obj -> 'columns') - cols)
+                ELSE pggit._comparable(obj) - fields END
+$fn$;
+
+-- What a proposal's statements did, judged from the target's document before (`ours`) and after them
+-- (`after`), stricter than pggit._resolution_problems for a person's custom SQL: only the conflict's own
+-- objects may change (problem: anything else, even what belongs to their tables), an object a path names
+-- a part of may change only at the conflicting columns and fields, and each path passes
+-- pggit._three_way_leaves against the base, ours and theirs. Findings in order: first the objects that
+-- changed where they should not (`stage` 'scope', `kind` 'problem', sorted by key), then the three-way
+-- findings path by path (`stage` 'three_way').
+CREATE OR REPLACE FUNCTION pggit._proposal_findings(paths jsonb, base jsonb, ours jsonb, theirs jsonb, after jsonb)
+RETURNS TABLE(ord integer, stage text, kind text, message text, new_type text, old_types text[], lossy_message text)
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $fn$
+DECLARE
+    keys text[] := ARRAY(SELECT DISTINCT p ->> 'key' COLLATE "C" FROM jsonb_array_elements(coalesce(paths, '[]')) AS p
+                          ORDER BY 1);
+    whole text[] := ARRAY(SELECT p ->> 'key' FROM jsonb_array_elements(coalesce(paths, '[]')) AS p
+                           WHERE NOT (p ? 'column' OR p ? 'field'));
+    cols text[] := ARRAY(SELECT p ->> 'column' FROM jsonb_array_elements(coalesce(paths, '[]')) AS p WHERE p ? 'column');
+    fields text[] := ARRAY(SELECT p ->> 'field' FROM jsonb_array_elements(coalesce(paths, '[]')) AS p WHERE p ? 'field');
+    c record;
+    p jsonb;
+    n integer := 0;
+BEGIN
+    new_type := NULL; old_types := NULL; lossy_message := NULL;
+    FOR c IN SELECT e ->> 'key' AS k, e ->> 'change' AS change FROM jsonb_array_elements(pggit._changes(ours, after)) AS e
+              ORDER BY (e ->> 'key') COLLATE "C" LOOP
+        stage := 'scope';
+        kind := 'problem';
+        IF NOT c.k = ANY (keys) THEN
+            message := format('%s changed (%s) but only %s may change', c.k,
+                              CASE c.change WHEN 'added' THEN 'created' WHEN 'removed' THEN 'removed' ELSE 'altered' END,
+                              array_to_string(keys, ', '));
+        ELSIF c.change = 'changed' AND NOT c.k = ANY (whole)
+              AND pggit._without_parts(ours -> 'objects' -> c.k, cols, fields)
+                  IS DISTINCT FROM pggit._without_parts(after -> 'objects' -> c.k, cols, fields) THEN
+            message := format('%s changed outside the conflicting %s', c.k,
+                              (SELECT string_agg(pggit._path_label(q), ', ') FROM jsonb_array_elements(paths) AS q
+                                WHERE q ->> 'key' = c.k));
+        ELSE
+            CONTINUE;
+        END IF;
+        n := n + 1;
+        ord := n;
+        RETURN NEXT;
+    END LOOP;
+    FOR p IN SELECT jsonb_array_elements(coalesce(paths, '[]')) LOOP
+        FOR c IN SELECT * FROM pggit._three_way_leaves(pggit._path_get(base, p), pggit._path_get(ours, p),
+                                                        pggit._path_get(theirs, p), pggit._path_get(after, p),
+                                                        pggit._path_label(p)) AS f ORDER BY f.ord LOOP
+            n := n + 1;
+            ord := n; stage := 'three_way'; kind := c.kind; message := c.message; new_type := c.new_type; old_types := c.old_types;
+            lossy_message := c.lossy_message;
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+END
+$fn$;
