@@ -1,8 +1,8 @@
-"""Validation of proposed conflict SQL: it parses, runs on a rolled-back scratch branch, and keeps both intents."""
+"""Validation of proposed conflict SQL: it parses (sqlglot), runs on a rolled-back scratch branch and keeps both
+intents, as the engine judges it (pggit._try_statements, pggit._proposal_findings)."""
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict
 
 from pggit_core import statements as parsing
 from pggit_core.advisor import ConflictContext
-from pggit_core.errors import InvalidSQL, PgGitError, from_database_error
+from pggit_core.errors import InvalidSQL, PgGitError
 from pggit_core.migrations.type_changes import TypeChange, classify
+from pggit_core.snapshot import ObjectKey
 
 Conn = psycopg.Connection[Any]
 
@@ -29,7 +30,6 @@ ALLOWED_HEADS = frozenset({"CREATE", "ALTER", "DROP", "COMMENT"})
 DATA_KINDS = frozenset({parsing.Kind.TABLE, parsing.Kind.COLUMN, parsing.Kind.SEQUENCE, parsing.Kind.TYPE,
                         parsing.Kind.SCHEMA, parsing.Kind.EXTENSION})
 LOSSY = frozenset({TypeChange.narrowing, TypeChange.conversion})
-IGNORED_FIELDS = frozenset({"deps"})
 STATEMENT_TIMEOUT = "30s"
 LOCK_TIMEOUT = "5s"
 
@@ -54,14 +54,6 @@ class CheckResult(BaseModel):
     def feedback(self) -> str:
         """The problems as one message for the model."""
         return "\n".join(f"- {p}" for p in self.problems)
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "absent"
-
-
-MISSING: Any = _Missing()
 
 
 def _fail(problems: Sequence[str], *, retryable: bool = True, **extra: Any) -> CheckResult:
@@ -134,118 +126,14 @@ def join_script(texts: Sequence[str]) -> str:
     return ";\n".join(t.strip().rstrip(";").strip() for t in texts) + ";"
 
 
-# --------------------------------------------------------------------------------------------- three-way
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Leaves of a definition keyed by dotted path; each nested mapping also gets a presence marker (so a
-    column present on one side and absent on another shows as such). None: absent. `deps` is ignored."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        return {prefix or "<value>": value}
-    out: dict[str, Any] = {prefix or "<object>": "<present>"}
-    for key, item in value.items():
-        if not prefix and key in IGNORED_FIELDS:
-            continue
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(item, Mapping):
-            out.update(flatten(item, path))
-        else:
-            out[path] = item
-    return out
-
-
-def _show(value: Any) -> str:
-    if value is MISSING:
-        return "absent"
-    if value == "<present>":
-        return "present"
-    return json.dumps(value, default=str)
-
-
-def _is_type_path(path: str) -> bool:
-    return path.endswith(".type") or path in {"type", "<value>"}
-
-
-def three_way(base: Any, ours: Any, theirs: Any, result: Any, label: str = "") -> tuple[list[str], list[str]]:
-    """Compare the result with what each side intended, field by field: (problems, notes for a human)."""
-    b, o, t, r = flatten(base), flatten(ours), flatten(theirs), flatten(result)
-    problems: list[str] = []
-    notes: list[str] = []
-    prefix = f"{label}: " if label else ""
-    gone: list[str] = []  # objects reported as missing or unwanted: their fields are not reported again
-    for path in sorted(set(b) | set(o) | set(t) | set(r)):
-        if "<object>" in gone or any(path.startswith(g + ".") for g in gone):
-            continue
-        bv, ov, tv, rv = (d.get(path, MISSING) for d in (b, o, t, r))
-        where = f"{prefix}{path}"
-        if ov == tv or tv == bv:
-            want, who = ov, ("both sides have" if ov == tv else "ours (the target) has")
-        elif ov == bv:
-            want, who = tv, "theirs (the source) changed it to"
-        else:
-            if rv == ov or rv == tv:
-                notes.append(f"{where}: both sides changed it ({_show(ov)} vs {_show(tv)}); "
-                             f"the proposal keeps {'ours' if rv == ov else 'theirs'}")
-            elif rv is MISSING:
-                problems.append(f"{where}: both sides changed it ({_show(ov)} vs {_show(tv)}) but the proposal "
-                                f"removes it")
-            elif _is_type_path(path) and isinstance(rv, str) and any(
-                    isinstance(side, str) and classify(side, rv) in LOSSY for side in (ov, tv)):
-                problems.append(f"{where}: the proposal's type {rv} narrows or converts one side's type "
-                                f"({_show(ov)} / {_show(tv)}); pick a type both fit in")
-            else:
-                notes.append(f"{where}: both sides changed it ({_show(ov)} vs {_show(tv)}); the proposal "
-                             f"combines them as {_show(rv)}")
-            continue
-        if rv != want:
-            problems.append(f"{where}: {who} {_show(want)}, the proposal leaves {_show(rv)}")
-            if "<present>" in (want, rv):
-                gone.append(path)
-    return problems, notes
-
-
-def value_at(objects: Mapping[str, Any], path: Mapping[str, str]) -> Any:
-    """The value a conflict path names in a document's objects (None when absent), as merge.sql reads it."""
-    obj = objects.get(path.get("key", ""))
-    if not isinstance(obj, Mapping):
-        return None
-    if "column" in path:
-        columns = obj.get("columns")
-        return columns.get(path["column"]) if isinstance(columns, Mapping) else None
-    if "field" in path:
-        return obj.get(path["field"])
-    return obj
-
-
-def path_label(path: Mapping[str, str]) -> str:
-    if "column" in path:
-        return f"{path['key']} column {path['column']}"
-    if "field" in path:
-        return f"{path['key']} field {path['field']}"
-    return path.get("key", "?")
-
-
-def without_paths(obj: Any, paths: Sequence[Mapping[str, str]]) -> Any:
-    """An object minus the columns/fields the conflict is about (and `deps`): what must not change."""
-    if not isinstance(obj, Mapping):
-        return obj
-    rest = {k: v for k, v in obj.items() if k not in IGNORED_FIELDS}
-    conflict_columns = {path["column"] for path in paths if "column" in path}
-    if isinstance(rest.get("columns"), Mapping):
-        rest["columns"] = {c: d for c, d in rest["columns"].items() if c not in conflict_columns}
-    if isinstance(rest.get("column_order"), list):
-        rest["column_order"] = [c for c in rest["column_order"] if c not in conflict_columns]
-    for path in paths:
-        if "field" in path:
-            rest.pop(path["field"], None)
-    return rest
+# --------------------------------------------------------------------------------------------- the documents
 
 
 class Sides(BaseModel):
-    """The documents a conflict is judged against (objects only): the merge base, the target and the source
-    now, the target's snapshot hash, and whether the merge would still report this very conflict."""
+    """The documents a conflict is judged against: the merge base, the target and the source now (whole
+    documents, as the engine reads them), the target's snapshot hash, whether the merge would still report
+    this very conflict, and the (object key, column or "") pairs a side removed at the conflict's paths
+    (pggit._path_dropped): the only data a proposal may drop."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -254,25 +142,15 @@ class Sides(BaseModel):
     theirs: dict[str, Any]
     target_snapshot: str
     still_conflicts: bool
-
-
-def _side_dropped(context: ConflictContext, sides: Sides) -> set[tuple[str, str]]:
-    """(object key, column or "") pairs one side removed: the only data a proposal may drop."""
-    dropped: set[tuple[str, str]] = set()
-    for path in context.paths:
-        b = value_at(sides.base, path)
-        if b is not None and (value_at(sides.ours, path) is None or value_at(sides.theirs, path) is None):
-            dropped.add((path.get("key", ""), path.get("column", "")))
-    return dropped
+    dropped: frozenset[tuple[str, str]] = frozenset()
 
 
 def _object_key_of(touch: parsing.Touch) -> str:
-    kind = touch.kind.value
     if touch.kind is parsing.Kind.COLUMN:
-        return f"table:{touch.schema}.{touch.table}"
+        return str(ObjectKey.table_key(touch.schema, touch.table or ""))
     if touch.table and touch.kind in {parsing.Kind.CONSTRAINT, parsing.Kind.TRIGGER, parsing.Kind.POLICY}:
-        return f"{kind}:{touch.schema}.{touch.table}.{touch.name}"
-    return f"{kind}:{touch.schema}.{touch.name}"
+        return str(ObjectKey(touch.kind.value, touch.schema, touch.name, table=touch.table))
+    return str(ObjectKey(touch.kind.value, touch.schema, touch.name))
 
 
 def destructive_statements(parsed: Sequence[parsing.Statement],
@@ -312,55 +190,42 @@ def destructive_statements(parsed: Sequence[parsing.Statement],
 # --------------------------------------------------------------------------------------------- scratch run
 
 
-def _document(conn: Conn, branch: str) -> dict[str, Any]:
-    row = conn.execute("SELECT pggit.snapshot(%s)", (branch,)).fetchone()
-    if row is None or not isinstance(row[0], dict):
-        raise PgGitError(f"pggit.snapshot({branch!r}) returned no document")
-    return row[0]
-
-
 def _objects(document: Mapping[str, Any]) -> dict[str, Any]:
     objects = document.get("objects", {})
     return dict(objects) if isinstance(objects, Mapping) else {}
 
 
 def load_sides(conn: Conn, context: ConflictContext) -> Sides:
-    """The merge base's document, the target's and the source's now, and whether merging now would report
-    this conflict (its fingerprint, as merge.sql computes it, is among the conflicts found)."""
+    """The merge base's document, the target's and the source's now, whether merging now would report this
+    conflict (its fingerprint, as merge3.sql computes it, is among the conflicts pggit._merge3 finds), and what
+    a side dropped at its paths; in one statement, so the documents are read once."""
     row = conn.execute(
-        "SELECT s.doc, c.fingerprint FROM pggit.conflicts c JOIN pggit.merges m ON m.id = c.merge_id"
-        " LEFT JOIN pggit.commits k ON k.id = m.base_commit_id LEFT JOIN pggit.snapshots s ON s.hash = k.snapshot_hash"
-        " WHERE c.id = %s", (context.conflict_id,)).fetchone()
-    base_doc: dict[str, Any] = row[0] if row is not None and isinstance(row[0], dict) else {"format": 1, "objects": {}}
-    fingerprint = row[1] if row is not None else None
-    ours_row = conn.execute("SELECT d, pggit.snapshot_hash(d) FROM pggit.snapshot(%s) AS d",
-                            (context.target_branch,)).fetchone()
-    if ours_row is None or not isinstance(ours_row[0], dict):
-        raise PgGitError(f"pggit.snapshot({context.target_branch!r}) returned no document")
-    ours_doc: dict[str, Any] = ours_row[0]
-    theirs_doc = _document(conn, context.source_branch)
-    still = True
-    if fingerprint is not None:
-        found = conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(pggit._merge3(%s, %s, %s) -> 'conflicts') AS c"
-            " WHERE pggit._merge_fingerprint(c) = %s)",
-            (Jsonb(base_doc), Jsonb(ours_doc), Jsonb(theirs_doc), fingerprint)).fetchone()
-        still = bool(found and found[0])
-    return Sides(base=_objects(base_doc), ours=_objects(ours_doc), theirs=_objects(theirs_doc),
-                 target_snapshot=str(ours_row[1]), still_conflicts=still)
-
-
-def _database_problem(exc: psycopg.Error, number: int) -> str:
-    diag = exc.diag
-    mapped = from_database_error(exc)
-    message = mapped.message if mapped is not None else (diag.message_primary or str(exc).strip())
-    state = f" [{exc.sqlstate}]" if exc.sqlstate else ""
-    hint = f" (hint: {diag.message_hint})" if diag.message_hint else ""
-    return f"statement {number} failed on the target's copy{state}: {message}{hint}"
+        "WITH c AS (SELECT s.doc, c.fingerprint FROM pggit.conflicts c JOIN pggit.merges m ON m.id = c.merge_id"
+        "             LEFT JOIN pggit.commits k ON k.id = m.base_commit_id"
+        "             LEFT JOIN pggit.snapshots s ON s.hash = k.snapshot_hash WHERE c.id = %(id)s),"
+        "     d AS (SELECT coalesce((SELECT c.doc FROM c), '{\"format\": 1, \"objects\": {}}'::jsonb) AS base,"
+        "                  pggit.snapshot(%(target)s) AS ours, pggit.snapshot(%(source)s) AS theirs,"
+        "                  (SELECT c.fingerprint FROM c) AS fingerprint)"
+        " SELECT d.base, d.ours, pggit.snapshot_hash(d.ours), d.theirs,"
+        "        d.fingerprint IS NULL OR EXISTS ("
+        "            SELECT 1 FROM jsonb_array_elements(pggit._merge3(d.base, d.ours, d.theirs) -> 'conflicts') AS x"
+        "             WHERE pggit._merge_fingerprint(x) = d.fingerprint),"
+        "        ARRAY(SELECT jsonb_build_array(p ->> 'key', coalesce(p ->> 'column', ''))"
+        "                FROM jsonb_array_elements(%(paths)s) AS p"
+        "               WHERE pggit._path_dropped(p, d.base, d.ours, d.theirs))"
+        "   FROM d",
+        {"id": context.conflict_id, "target": context.target_branch, "source": context.source_branch,
+         "paths": Jsonb(list(context.paths))}).fetchone()
+    if row is None or not all(isinstance(row[i], dict) for i in (0, 1, 3)):
+        raise PgGitError(f"pggit.snapshot() returned no document for {context.target_branch!r} or "
+                         f"{context.source_branch!r}")
+    return Sides(base=row[0], ours=row[1], theirs=row[3], target_snapshot=str(row[2]), still_conflicts=bool(row[4]),
+                 dropped=frozenset((str(k), str(c)) for k, c in row[5]))
 
 
 class ScratchRun(BaseModel):
-    """The scratch branch's objects after the statements, and the first statement that failed."""
+    """The scratch branch's document after the statements (empty when one failed), and the first statement
+    that failed."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -369,33 +234,38 @@ class ScratchRun(BaseModel):
 
 
 def run_on_scratch(conn: Conn, target_branch: str, texts: Sequence[str], label: str = "proposal",
-                   sample_rows: int = 0) -> ScratchRun:
-    """Create a scratch branch from the target, run the statements there and snapshot it; all of it inside a
-    savepoint that is always rolled back, so nothing (branch, schemas, log rows, checkout) survives. A copy
-    has the target's document (snapshot identity is branch-relative), so the target's is the 'before'.
-    With `sample_rows`, that many rows of each table are copied too, so data-dependent failures (a cast or a
-    NOT NULL the data does not satisfy) show here rather than at merge time."""
+                   sample_rows: int = 0, schema: str = parsing.DEFAULT_SCHEMA) -> ScratchRun:
+    """Create a scratch branch from the target and try the statements there with pggit._try_statements (in
+    order, with search_path on the branch's schema for `schema`; the document after them, or the first that
+    failed); all of it inside a savepoint that is always rolled back, so nothing (branch, schemas, log rows,
+    checkout) survives. A copy has the target's document (snapshot identity is branch-relative), so the
+    target's is the 'before'. With `sample_rows`, that many rows of each table are copied too, so
+    data-dependent failures (a cast or a NOT NULL the data does not satisfy) show here rather than at merge
+    time."""
     scratch = _scratch_name_for(label)
-    problems: list[str] = []
-    after: dict[str, Any] = {}
     with conn.transaction(force_rollback=True):
         conn.execute("SELECT pggit.create_branch(%s, %s, %s, %s)",
                      (scratch, target_branch, sample_rows > 0, sample_rows if sample_rows > 0 else None))
         conn.execute("SELECT pggit.checkout(%s)", (scratch,))
         conn.execute("SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
                      (STATEMENT_TIMEOUT, LOCK_TIMEOUT))
-        for number, text in enumerate(texts, start=1):
-            try:
-                with conn.transaction():
-                    # Sent as it is, never formatted into other SQL; it was parsed and allowed (DDL on schema
-                    # objects only) before it got here.
-                    conn.execute(text.encode())
-            except psycopg.Error as exc:
-                problems.append(_database_problem(exc, number))
-                break
-        if not problems:
-            after = _objects(_document(conn, scratch))
-    return ScratchRun(after=after, problems=tuple(problems))
+        # The statements are bound as a parameter, never formatted into other SQL; they were parsed and allowed
+        # (DDL on schema objects only) before they got here.
+        row = conn.execute("SELECT t.failed, t.state, t.message, t.hint, t.doc"
+                           "  FROM pggit._try_statements(pggit._branch_id(%s), %s, %s) AS t",
+                           (scratch, schema, list(texts))).fetchone()
+    if row is None:
+        raise PgGitError("pggit._try_statements returned no row")
+    failed, state, message, hint, doc = row
+    if failed is not None:
+        return ScratchRun(after={}, problems=(_database_problem(int(failed), state, message, hint),))
+    return ScratchRun(after=doc if isinstance(doc, dict) else {})
+
+
+def _database_problem(number: int, sqlstate: str | None, message: str | None, hint: str | None) -> str:
+    state = f" [{sqlstate}]" if sqlstate else ""
+    hint_text = f" (hint: {hint})" if hint else ""
+    return f"statement {number} failed on the target's copy{state}: {(message or '').strip()}{hint_text}"
 
 
 def _scratch_name_for(label: str) -> str:
@@ -428,37 +298,54 @@ def check(conn: Conn, context: ConflictContext, texts: Sequence[str], *, sample_
         return _fail([f"{context.target_branch!r} or {context.source_branch!r} changed since the merge recorded "
                       f"conflict {context.conflict_id}: merging now would not report it; run the merge again"],
                      retryable=False, stale=True, script=script)
-    drop_problems, notes = destructive_statements(parsed, _side_dropped(context, sides))
+    drop_problems, notes = destructive_statements(parsed, set(sides.dropped))
     if drop_problems:
         return _fail(drop_problems, script=script, target_snapshot=sides.target_snapshot)
-    run = run_on_scratch(conn, context.target_branch, texts, f"conflict-{context.conflict_id}", sample_rows)
+    run = run_on_scratch(conn, context.target_branch, texts, f"conflict-{context.conflict_id}", sample_rows, schema)
     if run.problems:
         return _fail(run.problems, script=script, target_snapshot=sides.target_snapshot)
-    before, after = sides.ours, run.after
 
-    keys = {p.get("key", "") for p in context.paths}
-    whole = {p.get("key", "") for p in context.paths if "column" not in p and "field" not in p}
+    before = _objects(sides.ours)
     transient = sorted({_object_key_of(t) for st in parsed for t in st.touches
                         if t.action is parsing.Action.DROP and t.kind is not parsing.Kind.COLUMN
                         and _object_key_of(t) not in before})
-    changed = sorted(k for k in set(before) | set(after) if before.get(k, MISSING) != after.get(k, MISSING))
-    problems = []
-    for key in changed:
-        verb = "created" if key not in before else "removed" if key not in after else "altered"
-        if key not in keys:
-            problems.append(f"{key} changed ({verb}) but only {', '.join(sorted(keys))} may change")
-        elif key not in whole and key in before and key in after and (
-                without_paths(before[key], context.paths) != without_paths(after[key], context.paths)):
-            problems.append(f"{key} changed outside the conflicting "
-                            f"{', '.join(path_label(p) for p in context.paths if p.get('key') == key)}")
-    problems.extend(f"{k} is dropped but the target does not have it: no temporary objects" for k in transient)
-    for path in context.paths:
-        field_problems, field_notes = three_way(value_at(sides.base, path), value_at(before, path),
-                                                value_at(sides.theirs, path), value_at(after, path), path_label(path))
-        problems.extend(field_problems)
-        notes.extend(field_notes)
+    scope, three_way, changed = _findings(conn, context, sides, run.after)
+    problems = scope + [f"{k} is dropped but the target does not have it: no temporary objects" for k in transient]
+    for kind, message, new_type, old_types, lossy_message in three_way:
+        if kind == "combined" and lossy_message is not None and _narrows(new_type, old_types):
+            problems.append(lossy_message)
+        elif kind == "problem":
+            problems.append(message)
+        else:
+            notes.append(message)
     if problems:
         return _fail(problems, script=script, changed_objects=tuple(changed), notes=tuple(notes),
                      target_snapshot=sides.target_snapshot)
     return CheckResult(ok=True, notes=tuple(notes), needs_human=bool(notes), script=script,
                        changed_objects=tuple(changed), target_snapshot=sides.target_snapshot)
+
+
+Finding = tuple[str, str, str | None, list[str] | None, str | None]
+
+
+def _findings(conn: Conn, context: ConflictContext, sides: Sides, after: dict[str, Any]) -> tuple[
+        list[str], list[Finding], list[str]]:
+    """What the statements did, as the engine judges it (pggit._proposal_findings): the problems of objects that
+    changed where they should not, the three-way findings at the conflict's paths (kind, message, and for a
+    combination of column types the types and the problem if they narrow), and the keys that changed
+    (pggit._changes)."""
+    paths = Jsonb(list(context.paths))
+    docs = (Jsonb(sides.base), Jsonb(sides.ours), Jsonb(sides.theirs), Jsonb(after))
+    rows = conn.execute("SELECT f.stage, f.kind, f.message, f.new_type, f.old_types, f.lossy_message"
+                        "  FROM pggit._proposal_findings(%s, %s, %s, %s, %s) AS f ORDER BY f.ord",
+                        (paths, *docs)).fetchall()
+    keys = conn.execute("SELECT coalesce(array_agg(c ->> 'key'), '{}')"
+                        "  FROM jsonb_array_elements(pggit._changes(%s, %s)) AS c", (docs[1], docs[3])).fetchone()
+    scope = [str(r[2]) for r in rows if r[0] == "scope"]
+    three_way: list[Finding] = [(str(r[1]), str(r[2]), r[3], r[4], r[5]) for r in rows if r[0] == "three_way"]
+    return scope, three_way, sorted(keys[0] if keys is not None else [])
+
+
+def _narrows(new_type: str | None, old_types: Sequence[str] | None) -> bool:
+    """Whether a proposal's column type loses data of one side's type (pggit_core.type_changes.classify)."""
+    return new_type is not None and any(classify(old, new_type) in LOSSY for old in old_types or ())

@@ -272,7 +272,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'PGG50',
               MESSAGE = format('the copy of %L as branch %L differs from it (%s)',
                                (SELECT x.name FROM pggit.branches x WHERE x.id = b.parent_id), b.name,
-                               coalesce(differing, pggit._merge_differences(op.doc, copy_doc))),
+                               coalesce(differing, pggit._differences(op.doc, copy_doc))),
               HINT = 'nothing was created; report this with the objects named above';
     END IF;
     PERFORM pggit._op_end(p_branch);

@@ -667,7 +667,7 @@ BEGIN
             SELECT EXISTS (SELECT 1 FROM rows r WHERE r.command_tag IN ('GRANT', 'REVOKE')) AS any
         )
         SELECT coalesce(array_agg(c->>'key' ORDER BY c->>'key'), '{}')
-          FROM jsonb_array_elements(pggit._merge_changes(head_doc, live)) AS c, granted g
+          FROM jsonb_array_elements(pggit._changes(head_doc, live)) AS c, granted g
          WHERE pggit._key_name(c->>'key') NOT IN (SELECT t.name FROM touched t WHERE t.name IS NOT NULL)
            AND NOT (g.any AND pggit._grants_only_differ(head_doc->'objects'->(c->>'key'), live->'objects'->(c->>'key'))));
 END
@@ -713,7 +713,7 @@ BEGIN
                 HINT = format('record them as their own commit with SELECT pggit.record_drift(%L) (a merger), or undo them', b.name);
         END IF;
         -- the head's document with the uncaptured objects as they are live (all of live when nothing was captured)
-        drift_doc := CASE WHEN uncommitted THEN pggit._merge_take(head_doc, live,
+        drift_doc := CASE WHEN uncommitted THEN pggit._path_take(head_doc, live,
                               (SELECT jsonb_agg(jsonb_build_object('key', k)) FROM unnest(drift) AS k))
                           ELSE live END;
         head := pggit._record_commit(p_branch, format('Changes made outside pggit: %s', array_to_string(drift, ', ')),
@@ -783,7 +783,7 @@ BEGIN
                                             CASE WHEN note IS NOT NULL THEN ' (' || note || ')' ELSE '' END),
                                 'outside pggit',
                                 CASE WHEN EXISTS (SELECT 1 FROM pggit.ddl_log l WHERE l.branch_id = bid AND l.commit_id IS NULL)
-                                     THEN pggit._merge_take(head_doc, live,
+                                     THEN pggit._path_take(head_doc, live,
                                               (SELECT jsonb_agg(jsonb_build_object('key', k)) FROM unnest(drift) AS k))
                                      ELSE live END,
                                 false);

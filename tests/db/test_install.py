@@ -122,3 +122,25 @@ def test_non_superuser_is_told_what_init_needs(admin_dsn: str, empty_db: str) ->
             admin.execute(psycopg.sql.SQL("ALTER DATABASE {} OWNER TO CURRENT_USER").format(
                 psycopg.sql.Identifier(str(name))))
             admin.execute("DROP ROLE pggit_plain_user")
+
+
+def test_upgrade_from_version_2_drops_the_functions_that_are_gone(empty_db: str) -> None:
+    """Version 3 split merge.sql and render.sql by stage and renamed the engine's primitives: a version-2
+    database loses the old names on upgrade (the new ones replace them)."""
+    gone = ["_merge_get(jsonb, jsonb)", "_merge_set(jsonb, jsonb, jsonb)", "_merge_take(jsonb, jsonb, jsonb)",
+            "_merge_strip(jsonb)", "_merge_same(jsonb, jsonb)", "_merge_changes(jsonb, jsonb)",
+            "_merge_differences(jsonb, jsonb)", "_merge_key_kind(text)", "_merge_table_key(jsonb)",
+            "_merge_is_fk(jsonb)", "_merge_dep_path(text)", "_merge_defined(jsonb, jsonb)",
+            "_merge_exec(bigint, text, text)"]
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        install.install(conn)
+        for signature in gone:  # what a version-2 database has
+            conn.execute(f"CREATE FUNCTION pggit.{signature} RETURNS void LANGUAGE sql AS ''".encode())
+        conn.execute("UPDATE pggit.schema_version SET version = 2")
+        result = install.install(conn)
+        assert result.changed and result.previous_version == 2
+        for signature in gone:
+            assert conn.execute("SELECT to_regprocedure(%s)", (f"pggit.{signature}",)).fetchone() == (None,)
+        for signature in ["_path_get(jsonb, jsonb)", "_comparable(jsonb)", "_changes(jsonb, jsonb)",
+                          "_try_statements(bigint, text, text[])", "_merge3(jsonb, jsonb, jsonb)"]:
+            assert conn.execute("SELECT to_regprocedure(%s) IS NOT NULL", (f"pggit.{signature}",)).fetchone() == (True,)

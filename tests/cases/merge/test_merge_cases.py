@@ -49,7 +49,7 @@ def merge3(conn: Conn, base: dict[str, Any], ours: dict[str, Any], theirs: dict[
 
 
 def strip(conn: Conn, doc: dict[str, Any]) -> dict[str, Any]:
-    row = conn.execute("SELECT pggit._merge_strip(%s::jsonb)", (json.dumps(doc),)).fetchone()
+    row = conn.execute("SELECT pggit._comparable_doc(%s::jsonb)", (json.dumps(doc),)).fetchone()
     assert row is not None
     stripped: dict[str, Any] = row[0]
     return stripped
@@ -121,12 +121,12 @@ def test_merge_case_applied(conn: Conn, name: str) -> None:
     conn.execute("SELECT pggit.create_branch('agent/theirs')")
     run_on(conn, "agent/theirs", (folder / "theirs.sql").read_text())
     conn.execute((folder / "ours.sql").read_text().encode())
-    before = conn.execute("SELECT pggit._merge_strip(pggit.snapshot('main'))").fetchone()
+    before = conn.execute("SELECT pggit._comparable_doc(pggit.snapshot('main'))").fetchone()
     result = conn.execute("SELECT pggit.merge('agent/theirs', 'main', auto_resolve => true)").fetchone()
     assert result is not None and before is not None
     outcome: dict[str, Any] = result[0]
     blocking = [c for c in case.get("conflicts", []) if not c["auto"]]
-    after = conn.execute("SELECT pggit._merge_strip(pggit.snapshot('main'))").fetchone()
+    after = conn.execute("SELECT pggit._comparable_doc(pggit.snapshot('main'))").fetchone()
     assert after is not None
     if blocking:
         assert outcome["result"] == "conflicts", outcome

@@ -22,7 +22,7 @@ def on_branch(conn: Conn, branch: str, *statements: str) -> None:
 
 def snapshot(conn: Conn, branch: str = "main") -> dict[str, Any]:
     """The branch's snapshot without derived fields (what merge compares)."""
-    row = conn.execute("SELECT pggit._merge_strip(pggit.snapshot(%s))", (branch,)).fetchone()
+    row = conn.execute("SELECT pggit._comparable_doc(pggit.snapshot(%s))", (branch,)).fetchone()
     assert row is not None
     doc: dict[str, Any] = row[0]
     return doc

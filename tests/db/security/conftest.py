@@ -46,7 +46,7 @@ class World:
         return tuple(row)
 
     def snapshot(self, branch: str = "main") -> dict[str, Any]:
-        row = self.admin.execute("SELECT pggit._merge_strip(pggit.snapshot(%s))", (branch,)).fetchone()
+        row = self.admin.execute("SELECT pggit._comparable_doc(pggit.snapshot(%s))", (branch,)).fetchone()
         assert row is not None
         doc: dict[str, Any] = row[0]
         return doc
