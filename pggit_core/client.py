@@ -84,7 +84,7 @@ class PgGitClient:
         """DDL captured on ``branch`` (default: the session's) that no commit holds yet."""
         return commits.uncommitted(self.conn, branch)
 
-    # Merges, conflicts, resolutions (sql/merge.sql; added by the merge issue, see pggit_core/merge.py).
+    # Merges, conflicts, resolutions (sql/merge3.sql, merge.sql, conflicts.sql; see pggit_core/merge.py).
 
     def merge(self, branch: str, target_branch: str = "main", auto_resolve: bool = False) -> MergeResult:
         """Merge ``branch`` into ``target_branch``; conflicts come back in the result (target unchanged),

@@ -1,6 +1,6 @@
 """The merge conflict as one typed value: its kind, reason, severity and resolution, both sides and advice.
 
-`sql/merge.sql` emits these conflicts (`pggit._merge_conflict`) and stores them in `pggit.conflicts`;
+`sql/merge3.sql` finds these conflicts (`pggit._merge_conflict`), `sql/merge.sql` stores them in `pggit.conflicts`;
 `sql/metadata.sql` holds the same vocabulary as data (`pggit.conflict_kinds`, `pggit.conflict_reasons`) and
 the table refuses any other kind or reason. `tests/db/merge/test_conflict_vocabulary.py` checks that both
 languages name the same members, and that the merge emits every one of them and nothing else. The merge,

@@ -129,7 +129,7 @@ def resolve_conflict(conn: psycopg.Connection[Any], conflict_id: int, resolution
                      custom_sql: str | None = None, notes: str | None = None, *, force: bool = False) -> MergeConflict:
     """Record how a conflict is resolved. Custom SQL must be schema changes only and is tried on a scratch branch
     of the target first (it may change only the conflict's objects and drop nothing no side dropped);
-    ``force`` (a merger) skips those checks and records who forced it (sql/merge.sql)."""
+    ``force`` (a merger) skips those checks and records who forced it (sql/conflicts.sql)."""
     try:
         chosen = Resolution(resolution)
     except ValueError:

@@ -160,7 +160,7 @@ ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS forced_by text;
 -- Why the merge could not decide (NULL on rows recorded before the column existed).
 ALTER TABLE pggit.conflicts ADD COLUMN IF NOT EXISTS reason text;
 
--- The merge-conflict vocabulary, as data: every conflict_type and reason sql/merge.sql emits, and nothing
+-- The merge-conflict vocabulary, as data: every conflict_type and reason sql/merge3.sql emits, and nothing
 -- else (pggit.conflicts refuses other values). Mirrored by pggit_core/conflicts.py (ConflictKind,
 -- ConflictReason); tests/db/merge/test_conflict_vocabulary.py checks both directions.
 CREATE TABLE IF NOT EXISTS pggit.conflict_kinds (
@@ -339,7 +339,7 @@ CREATE TABLE IF NOT EXISTS pggit.migrations (
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 
--- Migrations applied to this database by `pggit migrate apply` (owner: pggit_core/migration_apply.py).
+-- Migrations applied to this database by `pggit migrate apply` (owner: pggit_core/migrations/apply.py).
 CREATE TABLE IF NOT EXISTS pggit.applied_migrations (
     version       text PRIMARY KEY,
     name          text NOT NULL,

@@ -33,7 +33,7 @@ def _index(name: str) -> Doc:
 
 
 def _fk(name: str) -> Doc:
-    return {"kind": "constraint", "schema": "public", "name": name, "table": "t",
+    return {"kind": "constraint", "schema": "public", "name": name, "table": "t", "type": "f",
             "definition": "FOREIGN KEY (a) REFERENCES public.u(id)"}
 
 
