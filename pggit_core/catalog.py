@@ -28,7 +28,7 @@ def read_ref(conn: psycopg.Connection[Any], ref: str) -> Snapshot:
 
 
 def snapshot_hash(conn: psycopg.Connection[Any], snapshot: Snapshot) -> str:
-    """The database's hash of a document (equals ``snapshot.id``)."""
+    """The document's identity hash, `pggit.snapshot_hash(doc)`: the one definition is the database's."""
     row = conn.execute("SELECT pggit.snapshot_hash(%s)", (Jsonb(snapshot.to_doc()),)).fetchone()
     assert row is not None
     return str(row[0])

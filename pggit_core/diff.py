@@ -65,7 +65,8 @@ class Diff(BaseModel):
 _DIFF_REFS = ("SELECT ord, object_key, object_type, object_name, change, fields, statement "
               "FROM pggit.diff(%s, %s) ORDER BY ord")
 _DIFF_DOCS = ("SELECT ord, object_key, object_type, object_name, change, fields, statement "
-              "FROM pggit._diff_docs(%s, %s) ORDER BY ord")
+              "FROM pggit._diff_docs(%(a)s, %(b)s) ORDER BY ord")
+_HASHES = "SELECT pggit.snapshot_hash(%(a)s), pggit.snapshot_hash(%(b)s)"
 
 
 def diff(conn: psycopg.Connection[Any], a: str, b: str) -> Diff:
@@ -76,11 +77,12 @@ def diff(conn: psycopg.Connection[Any], a: str, b: str) -> Diff:
 
 
 def diff_snapshots(conn: psycopg.Connection[Any], a: Snapshot, b: Snapshot) -> Diff:
-    """Diff two snapshot values (the database renders the statements)."""
+    """Diff two snapshot values (the database renders the statements); `a` and `b` are labelled
+    `snapshot:<first 12 digits of pggit.snapshot_hash>`."""
+    docs = {"a": Jsonb(a.to_doc()), "b": Jsonb(b.to_doc())}
     with database_errors(), conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            _DIFF_DOCS,
-            (Jsonb(a.to_doc()), Jsonb(b.to_doc())),
-        ).fetchall()
-    return Diff(a=f"snapshot:{a.id[:12]}", b=f"snapshot:{b.id[:12]}",
+        rows = cur.execute(_DIFF_DOCS, docs).fetchall()
+        hashes = conn.execute(_HASHES, docs).fetchone()
+    assert hashes is not None
+    return Diff(a=f"snapshot:{str(hashes[0])[:12]}", b=f"snapshot:{str(hashes[1])[:12]}",
                 changes=tuple(Change.model_validate(r) for r in rows))

@@ -1,6 +1,7 @@
 """Shared fixtures: one real PostgreSQL server per session, a template database with pggit installed,
 and a fresh database per test cloned from it. No database is ever mocked; no test is skipped for
-want of a server: if none can be had, the fixtures fail loudly."""
+want of a server: if none can be had, the fixtures fail loudly. Before a test database is dropped, every
+snapshot document pggit produced in it is validated against the contract (tests/snapshot_contract.py)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,15 @@ from psycopg import sql
 from pggit_core import install
 from pggit_core.connect import with_database
 from pggit_core.server import EmbeddedServer
+from tests.snapshot_contract import STATS, check_database
 
 _counter = itertools.count()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if STATS.databases:
+        terminalreporter.write_line(f"snapshot contract: {STATS.documents} distinct document(s) of "
+                                    f"{STATS.databases} database(s) validated in {STATS.seconds:.2f} s")
 
 
 def _test_home() -> Path:
@@ -52,6 +60,7 @@ def template_db(admin_dsn: str) -> Iterator[str]:
     with psycopg.connect(with_database(admin_dsn, name), autocommit=True) as conn:
         install.install(conn)
     yield name
+    check_database(with_database(admin_dsn, name))
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
@@ -68,8 +77,10 @@ def _fresh_database(admin_dsn: str, template: str | None) -> Iterator[str]:
             # gives a database, so the seed's unqualified names (pggit_agent_intents, ...) resolve.
             conn.execute(sql.SQL('ALTER DATABASE {} SET search_path = "$user", public, pggit').format(
                 sql.Identifier(name)))
+    dsn = with_database(admin_dsn, name)
     try:
-        yield with_database(admin_dsn, name)
+        yield dsn
+        check_database(dsn)
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -1,14 +1,20 @@
-"""The Snapshot value: parsing, exact round trip, the jsonb-compatible id, comparisons."""
+"""The Snapshot value: the typed model of the document, its exact round trip, its JSON Schema, comparisons."""
 
 from __future__ import annotations
 
-import hashlib
+import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from pggit_core.snapshot import ObjectKey, Snapshot, jsonb_text
+from pggit_core import snapshot as snapshot_mod
+from pggit_core.snapshot import ObjectKey, Snapshot, TableObject, ViewObject, parse_object
+from tests.snapshot_contract import problems
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "snapshot.schema.json"
 
 
 def _doc() -> dict[str, Any]:
@@ -22,9 +28,12 @@ def _doc() -> dict[str, Any]:
                 "column_order": ["id", "email"],
                 "columns": {
                     "id": {"type": "integer", "collation": None, "default": None, "not_null": True,
-                           "identity": "always", "generated": None, "comment": None},
+                           "identity": "always", "generated": None, "comment": None, "grants": [],
+                           "identity_options": {"start": "1", "increment": "1", "min": "1",
+                                                "max": "2147483647", "cache": "1", "cycle": False}},
                     "email": {"type": "text", "collation": None, "default": None, "not_null": True,
-                              "identity": None, "generated": None, "comment": "login"},
+                              "identity": None, "identity_options": None, "generated": None,
+                              "comment": "login", "grants": ["reader:UPDATE"]},
                 },
             },
             "index:public.users_email_idx": {
@@ -51,7 +60,10 @@ def test_round_trip_is_exact() -> None:
 def test_typed_access() -> None:
     snap = Snapshot.from_doc(_doc())
     users = snap.objects["table:public.users"]
+    assert isinstance(users, TableObject) and isinstance(snap.objects["view:public.v"], ViewObject)
     assert users.kind == "table" and users.schema_ == "public" and users.field("schema") == "public"
+    assert users.columns["id"].identity_options is not None and users.columns["id"].identity_options.cache == "1"
+    assert users.field("definition") is None
     assert users.table_columns()["id"].identity == "always"
     assert users.table_columns()["email"].comment == "login"
     assert users.field("persistence") == "permanent"
@@ -70,18 +82,55 @@ def test_unknown_kind_is_refused() -> None:
     doc["objects"]["rule:public.r"] = {"kind": "rule", "schema": "public", "name": "r"}
     with pytest.raises(ValidationError):
         Snapshot.from_doc(doc)
+    assert any("rule:public.r" in p and "kind" in p for p in problems(doc))
 
 
-def test_id_is_sha256_of_jsonb_text() -> None:
-    snap = Snapshot.from_doc(_doc())
-    assert snap.id == hashlib.sha256(jsonb_text(snap.to_doc()).encode()).hexdigest()
-    assert Snapshot.empty().id == hashlib.sha256(b'{"format": 1, "objects": {}}').hexdigest()
+def _broken(path: tuple[str, ...], value: Any = None, *, drop: bool = False) -> dict[str, Any]:
+    doc = copy.deepcopy(_doc())
+    here: Any = doc
+    for step in path[:-1]:
+        here = here[step]
+    if drop:
+        del here[path[-1]]
+    else:
+        here[path[-1]] = value
+    return doc
 
 
-def test_jsonb_text_matches_postgres_rules() -> None:
-    # keys shorter first, then bytewise; ", " and ": " separators; escapes as PostgreSQL prints them
-    assert jsonb_text({"bb": 1, "a": [True, None, "x"], "c": {}}) == '{"a": [true, null, "x"], "c": {}, "bb": 1}'
-    assert jsonb_text("a\"b\\c\nd\te\x01é") == '"a\\"b\\\\c\\nd\\te\\u0001é"'
+@pytest.mark.parametrize(("path", "value", "drop", "named"), [
+    (("objects", "table:public.users", "tablespace"), "fast", False, "tablespace"),
+    (("objects", "table:public.users", "columns", "id", "storage"), "plain", False, "columns.id"),
+    (("objects", "index:public.users_email_idx", "definition"), None, True, "definition"),
+    (("objects", "view:public.v", "columns"), "id", False, "columns"),
+    (("objects", "table:public.users", "persistence"), "temporary", False, "persistence"),
+])
+def test_a_field_outside_the_contract_fails_naming_key_and_field(path: tuple[str, ...], value: Any, drop: bool,
+                                                                 named: str) -> None:
+    doc = _broken(path, value, drop=drop)
+    with pytest.raises(ValidationError):
+        Snapshot.from_doc(doc)
+    found = problems(doc)
+    assert found and all(path[1] in p for p in found) and any(named in p for p in found), found
+
+
+def test_a_key_must_be_its_objects_own() -> None:
+    doc = _doc()
+    doc["objects"]["table:public.people"] = doc["objects"].pop("table:public.users")
+    with pytest.raises(ValidationError, match="table:public.users"):
+        Snapshot.from_doc(doc)
+    assert any("table:public.people" in p for p in problems(doc))
+
+
+def test_checked_in_json_schema_is_the_generated_one() -> None:
+    """docs/snapshot.schema.json is regenerated with `python -m pggit_core.snapshot --schema --output ...`."""
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == snapshot_mod.schema_text()
+    assert json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))["$schema"].endswith("2020-12/schema")
+
+
+def test_the_schema_accepts_the_document_and_the_model_reads_each_kind() -> None:
+    assert problems(_doc()) == []
+    assert problems(Snapshot.empty().to_doc()) == []
+    assert type(parse_object(_doc()["objects"]["view:public.v"])) is ViewObject
 
 
 def test_same_schema_ignores_deps_and_column_order() -> None:
@@ -90,7 +139,7 @@ def test_same_schema_ignores_deps_and_column_order() -> None:
     other["objects"]["table:public.users"]["column_order"] = ["email", "id"]
     other["objects"]["view:public.v"]["deps"] = []
     a, b = Snapshot.from_doc(doc), Snapshot.from_doc(other)
-    assert a != b and a.id != b.id
+    assert a != b
     assert a.same_schema(b)
     other["objects"]["table:public.users"]["columns"]["email"]["not_null"] = False
     assert not a.same_schema(Snapshot.from_doc(other))
@@ -109,7 +158,19 @@ def test_object_keys_round_trip(text: str, expected: ObjectKey) -> None:
     assert str(expected) == text
 
 
-@pytest.mark.parametrize("text", ["users", "table:users", "constraint:public.users", "function:public.f", ":a.b"])
+@pytest.mark.parametrize("text, expected", [
+    ("function:public.f", ObjectKey.routine("function", "public", "f", None)),
+    ("trigger:public.t", ObjectKey("trigger", "public", "t")),
+    ("schema:app", ObjectKey.unqualified("schema", "app")),
+    ("extension:citext", ObjectKey("extension", "citext", "citext")),
+])
+def test_footprint_keys_round_trip(text: str, expected: ObjectKey) -> None:
+    assert ObjectKey.parse(text) == expected
+    assert str(expected) == text
+
+
+@pytest.mark.parametrize("text", ["users", "table:users", "function:public.f(integer", "function:public.(x)",
+                                  ":a.b", "schema:", "constraint:public..x"])
 def test_malformed_object_keys_are_refused_by_name(text: str) -> None:
     with pytest.raises(ValueError, match="not a"):
         ObjectKey.parse(text)

@@ -11,6 +11,7 @@ import pytest
 from psycopg import sql
 
 from pggit_core.connect import with_database
+from tests.snapshot_contract import check_database
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 
@@ -22,8 +23,10 @@ def target_dsn(admin_dsn: str, template_db: str) -> Iterator[str]:
     with psycopg.connect(admin_dsn, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
                                                                         sql.Identifier(template_db)))
+    dsn = with_database(admin_dsn, name)
     try:
-        yield with_database(admin_dsn, name)
+        yield dsn
+        check_database(dsn)
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
