@@ -1,4 +1,5 @@
-"""Branch operations: create (a real copy of the tracked schemas), delete and list, names checked first."""
+"""Branch operations: create (a real copy of the tracked schemas), delete and list. The engine checks names
+and options (`pggit.create_branch`: PGG30 InvalidName, PGG61 InvalidInput) before it does anything."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from typing import Any
 
 import psycopg
 
-from pggit_core.errors import InvalidInput, InvalidName, NotFound
-from pggit_core.names import MAIN, validate_branch_name
+from pggit_core.errors import InvalidName, NotFound
+from pggit_core.names import MAIN
 from pggit_core.store import branches
 from pggit_core.store.branches import Branch
 
@@ -18,11 +19,6 @@ def create_branch(conn: psycopg.Connection[Any], name: str, from_branch: str = M
                   row_limit: int | None = None) -> Branch:
     """Create branch ``name`` from ``from_branch`` (schema copy; rows too with ``copy_data``, at most
     ``row_limit`` per table). All or nothing: a failure leaves no schema and no row behind."""
-    validate_branch_name(name)
-    if row_limit is not None and row_limit < 0:
-        raise InvalidInput(f"row_limit must be 0 or more, not {row_limit}", hint="pass None to copy every row")
-    if row_limit is not None and not copy_data:
-        raise InvalidInput("row_limit needs copy_data=True", hint="pass copy_data=True, or leave row_limit out")
     branches.create(conn, name, from_branch, copy_data, row_limit)
     return get_branch(conn, name)
 

@@ -3,14 +3,13 @@
 -- recreated from the parent's snapshot with pggit._apply_plan, so foreign keys, defaults and sequences
 -- point at the branch's own objects. Idempotent (CREATE OR REPLACE only).
 
--- Branch names: lowercase letters, digits and . _ - /, starting with a letter or digit, no `//`, no
--- trailing `/`, at most 100 characters, not `main`. PGG30 otherwise.
-CREATE OR REPLACE FUNCTION pggit._validate_branch_name(p_name text) RETURNS void
+-- Branch names, the one definition of their rules (Python asks this function, never repeats it):
+-- lowercase letters, digits and . _ - /, starting with a letter or digit, no `//`, no trailing `/`, at most
+-- 100 characters, not `main`. Why a name cannot name a new branch, or NULL when it can.
+CREATE OR REPLACE FUNCTION pggit._branch_name_problem(p_name text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $fn$
-DECLARE
-    problem text;
 BEGIN
-    problem := CASE
+    RETURN CASE
         WHEN p_name IS NULL OR p_name = '' THEN 'it is empty'
         WHEN length(p_name) > 100 THEN 'it is longer than 100 characters'
         WHEN p_name = 'main' THEN '`main` is the tracked schemas themselves'
@@ -20,6 +19,15 @@ BEGIN
         WHEN right(p_name, 1) = '/' THEN 'it ends with `/`'
         WHEN position('..' IN p_name) > 0 THEN 'it contains `..`'
     END;
+END
+$fn$;
+
+-- Raise PGG30 (InvalidName in Python) when a name cannot name a new branch.
+CREATE OR REPLACE FUNCTION pggit._validate_branch_name(p_name text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $fn$
+DECLARE
+    problem text := pggit._branch_name_problem(p_name);
+BEGIN
     IF problem IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'PGG30',
               MESSAGE = format('invalid branch name %L: %s', p_name, problem),
