@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pggit_core.errors import InvalidInput
+from pggit_core.snapshot import ObjectKey
 from pggit_core.statements import DEFAULT_SCHEMA, Action, Kind, Statement, Touch, parse
 
 __all__ = ["DEFAULT_SCHEMA", "DECLARED", "MODIFYING", "DryRunReport", "Footprint", "FootprintObject", "build",
@@ -112,21 +113,20 @@ def table_key(name: str) -> str:
 
 
 def _object(touch: Touch, statement: int) -> FootprintObject:
-    schema = touch.schema
+    schema, kind = touch.schema, str(touch.kind)
+    tkey: str | None = None
     if touch.kind in _TABLE_BOUND:
-        tkey = f"{schema}.{touch.table}" if touch.table else None
-        key = f"{touch.kind}:{schema}.{touch.table}.{touch.name}" if touch.kind is not Kind.INDEX and touch.table \
-            else f"{touch.kind}:{schema}.{touch.name}"
+        tkey = ObjectKey.table_key(schema, touch.table).qualified if touch.table else None
+        scoped = touch.table if touch.table and touch.kind is not Kind.INDEX else None
+        key = ObjectKey(kind, schema, touch.name, table=scoped)
     elif touch.kind in _RELATION_KINDS:
-        tkey = f"{schema}.{touch.name}"
-        key = f"{touch.kind}:{schema}.{touch.name}"
+        tkey = ObjectKey.table_key(schema, touch.name).qualified
+        key = ObjectKey(kind, schema, touch.name)
     elif touch.kind in {Kind.SCHEMA, Kind.EXTENSION}:
-        tkey = None
-        key = f"{touch.kind}:{touch.name}"
+        key = ObjectKey.unqualified(kind, touch.name)
     else:
-        tkey = None
-        key = f"{touch.kind}:{schema}.{touch.name}"
-    return FootprintObject(key=key, action=str(touch.action), kind=str(touch.kind), table_key=tkey,
+        key = ObjectKey(kind, schema, touch.name)
+    return FootprintObject(key=str(key), action=str(touch.action), kind=kind, table_key=tkey,
                            columns=touch.columns, detail=touch.detail, statement=statement)
 
 
@@ -142,7 +142,8 @@ def from_statements(statements: Sequence[Statement], tables_affected: Sequence[s
                             "footprint as declared")
             referenced = any(o.table_key == key for o in objects)
             if not referenced:
-                objects.add(FootprintObject(key=f"table:{key}", action=DECLARED, kind=str(Kind.TABLE),
+                declared_key = ObjectKey.table_key(*key.split(".", 1))
+                objects.add(FootprintObject(key=str(declared_key), action=DECLARED, kind=str(Kind.TABLE),
                                             table_key=key, detail="declared in tables_affected"))
     for key in sorted(parsed - set(declared)):
         warnings.append(f"the statements modify {key}, which tables_affected does not list; it is added to the "
