@@ -76,6 +76,28 @@ def _columns(dsn: str) -> set[str]:
             "AND table_name = 'users'").fetchall()}
 
 
+
+def _hold_branch_table(db: str, blocker: psycopg.Connection[Any], agent_id: str) -> None:
+    """Lock the users table of the agent's branch in `blocker`'s open transaction, as soon as the branch exists,
+    and return once the agent started work on it: its DDL then waits for the lock (commit `blocker` to free it)."""
+    deadline = time.monotonic() + 60
+    physical = None
+    while physical is None and time.monotonic() < deadline:
+        row = blocker.execute(
+            "SELECT s.physical_schema FROM pggit.intents i JOIN pggit.branches b ON b.name = i.branch_name "
+            "AND b.status <> 'deleted' JOIN pggit.branch_schemas s ON s.branch_id = b.id "
+            "WHERE i.agent_id = %s AND i.status = 'registered'", (agent_id,)).fetchone()
+        blocker.commit()
+        physical = None if row is None else str(row[0])
+        time.sleep(0.05)
+    assert physical is not None, f"the branch of {agent_id} never appeared"
+    blocker.execute(sql.SQL("LOCK TABLE {}.users IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(physical)))
+    with psycopg.connect(db, autocommit=True) as watcher:
+        while watcher.execute("SELECT status FROM pggit.intents WHERE agent_id = %s",
+                              (agent_id,)).fetchone() != ("in_progress",):
+            assert time.monotonic() < deadline, f"{agent_id} never started work"
+            time.sleep(0.05)
+
 def test_the_llm_resolves_a_warning_conflict_and_the_merge_completes(db: str, migrations_dir: Path,
                                                                      fake_anthropic: FakeMessagesAPI) -> None:
     with psycopg.connect(db, autocommit=True) as conn:
@@ -95,25 +117,9 @@ def test_the_llm_resolves_a_warning_conflict_and_the_merge_completes(db: str, mi
 
     with psycopg.connect(db) as blocker:  # hold the search branch's table until oauth has reached main
         running = Background(run).start()
-        deadline = time.monotonic() + 60
-        physical = None
-        while physical is None and time.monotonic() < deadline:
-            row = blocker.execute(
-                "SELECT s.physical_schema FROM pggit.intents i JOIN pggit.branches b ON b.name = i.branch_name "
-                "AND b.status <> 'deleted' JOIN pggit.branch_schemas s ON s.branch_id = b.id "
-                "WHERE i.agent_id = 'local-llm-search' AND i.status = 'registered'").fetchone()
-            blocker.commit()
-            physical = None if row is None else str(row[0])
-            time.sleep(0.05)
-        assert physical is not None
-        blocker.execute(sql.SQL("LOCK TABLE {}.users IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(physical)))
         # main moves only once the search agent started work on the branch it has (so start_work does not see a
         # stale branch and make it again): its DDL then waits for the lock, and runs on the stale branch
-        with psycopg.connect(db, autocommit=True) as watcher:
-            while watcher.execute("SELECT status FROM pggit.intents WHERE agent_id = 'local-llm-search'"
-                                  ).fetchone() != ("in_progress",):
-                assert time.monotonic() < deadline, "the search agent never started work"
-                time.sleep(0.05)
+        _hold_branch_table(db, blocker, "local-llm-search")
         assert service.merge_intent(db, oauth.id, auto_resolve=False).merged
         service.finish_intent(db, oauth.id)
         blocker.commit()  # the search agent's DDL now runs on its (stale) branch
@@ -166,23 +172,8 @@ def test_an_error_conflicts_proposal_waits_for_the_review_and_the_approval_appli
 
     with psycopg.connect(db) as blocker:  # hold the branch's table until main has changed the same column
         running = Background(run).start()
-        deadline = time.monotonic() + 60
-        physical = None
-        while physical is None and time.monotonic() < deadline:
-            row = blocker.execute(
-                "SELECT s.physical_schema FROM pggit.intents i JOIN pggit.branches b ON b.name = i.branch_name "
-                "AND b.status <> 'deleted' JOIN pggit.branch_schemas s ON s.branch_id = b.id "
-                "WHERE i.agent_id = 'gpt-email' AND i.status = 'registered'").fetchone()
-            blocker.commit()
-            physical = None if row is None else str(row[0])
-            time.sleep(0.05)
-        assert physical is not None
-        blocker.execute(sql.SQL("LOCK TABLE {}.users IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(physical)))
+        _hold_branch_table(db, blocker, "gpt-email")
         with psycopg.connect(db, autocommit=True) as main:
-            while main.execute("SELECT status FROM pggit.intents WHERE agent_id = 'gpt-email'"
-                               ).fetchone() != ("in_progress",):
-                assert time.monotonic() < deadline, "the agent never started work"
-                time.sleep(0.05)
             main.execute("ALTER TABLE users ALTER COLUMN email SET NOT NULL")  # main changes the same column
             main.execute("SELECT pggit.commit('email required', 'test')")
         blocker.commit()  # the agent's DDL now runs on its (stale) branch
