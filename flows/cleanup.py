@@ -28,9 +28,6 @@ class CleanupResult(BaseModel):
 
     actions: tuple[CleanupAction, ...]
 
-    def with_action(self, action: str) -> tuple[CleanupAction, ...]:
-        return tuple(a for a in self.actions if a.action == action)
-
 
 @flow(
     name="cleanup",

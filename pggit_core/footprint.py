@@ -3,7 +3,7 @@ declared tables unioned in and every mismatch between declared and parsed tables
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pggit_core.errors import InvalidInput
@@ -89,14 +89,6 @@ class Footprint:
     @property
     def unknown(self) -> bool:
         return any(o.action == Action.UNKNOWN for o in self.objects)
-
-    def with_warnings(self, extra: Iterable[str]) -> Footprint:
-        return Footprint(self.objects, self.statements, tuple(dict.fromkeys([*self.warnings, *extra])),
-                         self.declared_tables)
-
-    def with_objects(self, extra: Iterable[FootprintObject]) -> Footprint:
-        return Footprint(tuple(sorted({*self.objects, *extra})), self.statements, self.warnings,
-                         self.declared_tables)
 
     def as_json(self) -> list[dict[str, object]]:
         return [o.as_dict() for o in self.objects]

@@ -128,10 +128,6 @@ class ObjectKey:
         """The key without its kind: `public.users`, `public.users.email`, `public.f(integer)`, `app`."""
         return str(self).partition(":")[2]
 
-    def with_schema(self, schema: str) -> ObjectKey:
-        """The same object in another (tracked) schema."""
-        return ObjectKey(self.kind, schema, self.name, self.table, self.arguments)
-
     def __str__(self) -> str:
         if self.kind in UNQUALIFIED:
             return f"{self.kind}:{self.name}"

@@ -40,10 +40,6 @@ class MigrationValue(BaseModel):
         """False when the down migration cannot bring back everything the up migration destroys."""
         return not self.data_losses
 
-    @property
-    def has_errors(self) -> bool:
-        return any(h.severity == "error" for h in self.hazards)
-
     def summary(self) -> dict[str, Any]:
         """What `--format json` prints about a migration."""
         return {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -66,7 +66,3 @@ def release(conn: Conn, table_name: str, agent_id: str) -> TableLock:
             raise NotFound(f"{agent_id} holds no lock on {table_name}{held}",
                            hint="list locks with `pggit coordinate locks`")
     return _lock(row)
-
-
-def expires_in(lock: TableLock, now: datetime) -> float | None:
-    return None if lock.expires_at is None else (lock.expires_at - now).total_seconds()

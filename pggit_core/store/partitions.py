@@ -6,18 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from pggit_core.intents import Partition
 
 Conn = psycopg.Connection[Any]
-
-
-def all_partitions(conn: Conn) -> list[Partition]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute("SELECT agent_type, owned_tables, owned_schemas FROM pggit.agent_partitions "
-                           "ORDER BY agent_type").fetchall()
-    return [Partition(r["agent_type"], tuple(r["owned_tables"]), tuple(r["owned_schemas"])) for r in rows]
 
 
 def define(conn: Conn, agent_type: str, tables: Sequence[str], schemas: Sequence[str]) -> Partition:
