@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from pggit_core.errors import InstallError, NotInstalled
 
@@ -130,3 +131,10 @@ def install(conn: psycopg.Connection[tuple[object, ...]], *, set_search_path: bo
         if set_search_path:
             conn.execute("SELECT pggit._set_database_search_path()")
     return InstallResult(previous, version, True)
+
+
+def recreate_database(admin: psycopg.Connection[tuple[object, ...]], database: str) -> None:
+    """Drop ``database`` (ending its sessions) if it exists and create it empty, on an autocommit connection of
+    a role that may; `install` then makes it a pggit database. For throwaway databases only (the demo's)."""
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))

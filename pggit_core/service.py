@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 from pydantic import BaseModel, ConfigDict
 
 from pggit_core import agents, diff, install, intents, merge, resolution
@@ -610,8 +609,7 @@ def recreate_database(admin_dsn: str, database: str) -> str:
     """Drop ``database`` on the server of ``admin_dsn`` if it exists, create it afresh and install pggit in it;
     returns its DSN. For throwaway databases only (the demo's): the caller decides which names may go."""
     with connection(admin_dsn) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        install.recreate_database(conn, database)
     target = with_database(admin_dsn, database)
     with connection(target) as conn:
         install.install(conn)
